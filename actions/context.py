@@ -1,0 +1,53 @@
+"""What every action needs: the clinic, the time, the channel and the patient's conversation id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from clinic.profile import ClinicProfile, current_clinic
+from clinic.settings import load_settings
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class ClinicContext:
+    """The clinic file, settings and clock, replaceable in tests (`clock`)."""
+
+    clock: Callable[[], datetime] = staticmethod(utc_now)
+
+    @property
+    def settings(self):
+        """The settings, read from the environment each time (cheap)."""
+        return load_settings()
+
+    @property
+    def clinic(self) -> ClinicProfile:
+        """The clinic file, re-read when it changes on disk."""
+        return current_clinic(self.settings.clinic_file)
+
+    def now(self) -> datetime:
+        """The current time according to this action's clock."""
+        return self.clock()
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The channel the patient's latest message came in on (`rest` when unknown)."""
+    return tracker.get_latest_input_channel() or "rest"
+
+
+def clinic_values(clinic: ClinicProfile) -> dict[str, Any]:
+    """The clinic facts most responses can mention."""
+    return {
+        "clinic_name": clinic.name,
+        "front_desk": clinic.phones.front_desk,
+        "after_hours": clinic.phones.after_hours,
+        "emergency": clinic.phones.emergency,
+        "email": clinic.email,
+    }

@@ -1,0 +1,35 @@
+"""The start of every conversation: the clinic's name and number become slots for responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import ClinicContext
+
+
+class ActionSessionStart(ClinicContext, Action):
+    """Start a session and set the clinic slots from clinic.yml, keeping earlier slots."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        carried = [
+            SlotSet(name, value)
+            for name, value in tracker.current_slot_values().items()
+            if value is not None and name not in ("clinic_name", "front_desk_phone")
+        ]
+        clinic = self.clinic
+        return [
+            SessionStarted(),
+            *carried,
+            SlotSet("clinic_name", clinic.name),
+            SlotSet("front_desk_phone", clinic.phones.front_desk),
+            ActionExecuted("action_listen"),
+        ]

@@ -1,0 +1,1 @@
+"""The clinic's spaCy pipeline, built from the vocabulary, shared by Rasa and the core."""

@@ -1,0 +1,1 @@
+"""Patient-safety rules that hold on every channel: deferral to a professional, no verdicts."""

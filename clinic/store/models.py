@@ -1,0 +1,58 @@
+"""The tables of the clinic's records."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator
+
+Base = declarative_base()
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as naive UTC, so SQLite and PostgreSQL agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Handoff(Base):
+    """A patient's conversation handed to the clinic's staff, waiting for a person to reply."""
+
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), nullable=False, unique=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(40), nullable=False)
+    reason = Column(String(40), nullable=False)
+    detail = Column(Text, nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    clinic_open = Column(Boolean, nullable=False)
+    reply_by = Column(UTCDateTime, nullable=True)
+    status = Column(String(16), nullable=False, default="open")
+    resolved_at = Column(UTCDateTime, nullable=True)
+
+    def is_open(self) -> bool:
+        """Whether staff still have to pick this handoff up."""
+        return self.status == "open"
+
+    def __repr__(self) -> str:  # no patient identifiers in reprs: they end up in logs
+        return f"<Handoff {self.reference} {self.reason} {self.status}>"
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(timezone.utc)

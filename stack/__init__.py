@@ -1,0 +1,1 @@
+"""Running the assistant's processes together on one machine (`make run`, `make shell`, tests)."""

@@ -1,0 +1,127 @@
+"""`python -m stack`: run Rasa and the action server in one terminal; Ctrl-C stops both.
+
+`python -m stack --shell` runs the action server and talks to the assistant in this terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from stack.processes import (
+    BIN,
+    QUIET_ENV,
+    ROOT,
+    ProcessGroup,
+    StartupFailed,
+    action_server,
+    rasa_server,
+)
+
+MODEL = ROOT / "models" / "current.tar.gz"
+
+
+def _banner(rasa_port: int, actions_port: int) -> str:
+    rest = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+    return f"""
+  The assistant is ready.
+    Rasa REST channel   POST {rest}
+                        body {{"sender": "<conversation id>", "message": "<text>"}}
+    Action server       http://127.0.0.1:{actions_port}/health
+  Try it:
+    curl -s {rest} -H 'Content-Type: application/json' \\
+         -d '{{"sender": "try-1", "message": "does microneedling hurt?"}}'
+  Staff: `make handoffs` lists patients waiting for a person.
+  Press Ctrl-C to stop everything.
+"""
+
+
+def run_stack(rasa_port: int, actions_port: int) -> int:
+    """Start everything, print the URLs, and wait for Ctrl-C or a process to fail."""
+    group = ProcessGroup([action_server(actions_port), rasa_server(MODEL, rasa_port)])
+    stopping = False
+
+    def _stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print("Starting the action server and Rasa (loading the model takes about half a minute)...")
+    try:
+        group.start()
+    except StartupFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(_banner(rasa_port, actions_port), flush=True)
+    try:
+        while not stopping:
+            exited = group.first_exited()
+            if exited is not None:
+                print(
+                    f"error: {exited.name} stopped unexpectedly; stopping the rest", file=sys.stderr
+                )
+                return 1
+            time.sleep(0.5)
+    finally:
+        print("Stopping...", flush=True)
+        group.stop()
+    return 0
+
+
+def run_shell(actions_port: int, rasa_port: int) -> int:
+    """The action server in the background and `rasa shell` in the foreground."""
+    with open(os.devnull, "w") as quiet:
+        return _shell_with_actions(
+            ProcessGroup([action_server(actions_port)], log=quiet), rasa_port
+        )
+
+
+def _shell_with_actions(group: ProcessGroup, rasa_port: int) -> int:
+    try:
+        group.start()
+    except StartupFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        return subprocess.call(
+            [
+                str(BIN / "rasa"),
+                "shell",
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                str(ROOT / "endpoints.yml"),
+                "--port",
+                str(rasa_port),
+            ],
+            cwd=ROOT,
+            env={**os.environ, **QUIET_ENV},
+        )
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        group.stop()
+
+
+def main() -> int:
+    """Parse the command line and run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shell", action="store_true", help="talk to the assistant here")
+    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    parser.add_argument("--actions-port", type=int, default=5055)
+    args = parser.parse_args()
+    if not MODEL.exists():
+        print(f"error: no trained model at {MODEL}; run `make train`", file=sys.stderr)
+        return 1
+    if args.shell:
+        return run_shell(args.actions_port, args.rasa_port + 1)
+    return run_stack(args.rasa_port, args.actions_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The running assistant through Rasa's REST channel, with the real action server and databases.
+
+Starts Rasa and the action server as `make run` does (on free ports, with temporary databases),
+then talks to it like a patient.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import uuid
+
+import httpx
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.nlu.training_data.loading import load_data
+from sqlalchemy import create_engine, text
+
+from clinic.handoff import list_handoffs
+from clinic.safety.deferral import has_deferral, verdicts_in
+from clinic.store import upgrade_database
+from stack.processes import ProcessGroup, action_server, rasa_server
+from tests.conftest import ROOT
+from tests.test_response_safety import is_about_the_treatment
+
+MODEL = ROOT / "models" / "current.tar.gz"
+DOMAIN = Domain.load(str(ROOT / "domain"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    """Rasa and the action server running, and what the test needs to reach them."""
+    assert MODEL.exists(), "no trained model: `make test` trains it first"
+    tmp = tmp_path_factory.mktemp("stack")
+    database_url = f"sqlite:///{tmp / 'clinic.db'}"
+    tracker_url = f"sqlite:///{tmp / 'tracker.db'}"
+    upgrade_database(database_url)
+    actions_port, rasa_port = free_port(), free_port()
+    endpoints = tmp / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'tracker.db'}\n"
+    )
+    actions = action_server(actions_port)
+    actions.env["DATABASE_URL"] = database_url
+    with open(tmp / "stack.log", "w") as log:
+        group = ProcessGroup([actions, rasa_server(MODEL, rasa_port, endpoints)], log=log)
+        with group:
+            yield {
+                "url": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+                "database_url": database_url,
+                "tracker_url": tracker_url,
+            }
+
+
+def say(assistant, sender: str, message: str) -> list[dict]:
+    response = httpx.post(assistant["url"], json={"sender": sender, "message": message}, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(reply.get("text", "") for reply in replies)
+
+
+def template_pattern(template: str) -> re.Pattern:
+    """A response template as a regex: `{placeholders}` match any text."""
+    parts = re.split(r"\{[a-z_]+\}", template)
+    return re.compile("(?s)" + "(.*)".join(re.escape(part) for part in parts))
+
+
+NON_TREATMENT_TEMPLATES = [
+    template_pattern(variant["text"])
+    for name, variants in DOMAIN.responses.items()
+    for variant in variants
+    if not is_about_the_treatment(name, variant)
+]
+
+
+def test_greeting_uses_the_clinic_file_and_offers_topics(assistant):
+    [reply] = say(assistant, f"greet-{uuid.uuid4()}", "hello")
+    assert reply["text"].startswith("Hello, and welcome to Lumen Skin Clinic.")
+    assert [b["title"] for b in reply["buttons"]][:2] == ["How it works", "Does it hurt?"]
+
+
+def test_a_question_in_the_patients_words_gets_the_answer_with_a_deferral(assistant):
+    [reply] = say(assistant, f"pain-{uuid.uuid4()}", "um so does it like hurt much")
+    assert reply["text"] == DOMAIN.responses["utter_faq/pain"][0]["text"]
+    assert has_deferral(reply["text"])
+
+
+def test_clinic_facts_come_from_the_clinic_file(assistant):
+    sender = f"facts-{uuid.uuid4()}"
+    assert "• Monday to Tuesday: 9am to 6pm" in texts(
+        say(assistant, sender, "what are your opening hours")
+    )
+    assert "14 Harbour Street" in texts(say(assistant, sender, "what's your address"))
+    assert "£220" in texts(say(assistant, sender, "how much does it cost"))
+
+
+def test_every_reply_to_held_out_patient_questions_defers_or_is_not_about_the_treatment(assistant):
+    """Whatever the model picks, a patient never gets treatment content without a deferral."""
+    holdout = load_data(str(ROOT / "tests" / "nlu" / "holdout.yml"))
+    sender = f"sweep-{uuid.uuid4()}"
+    failures = []
+    for message in holdout.intent_examples:
+        for reply in say(assistant, sender, message.get("text")):
+            body = reply.get("text", "")
+            if verdicts_in(body):
+                failures.append((message.get("text"), "verdict", body[:80]))
+            elif not has_deferral(body) and not any(
+                p.fullmatch(body) for p in NON_TREATMENT_TEMPLATES
+            ):
+                failures.append((message.get("text"), "no deferral", body[:80]))
+    assert not failures, failures[:10]
+
+
+def test_asking_for_a_person_creates_a_handoff_staff_can_read(assistant):
+    sender = f"handoff-{uuid.uuid4()}"
+    say(assistant, sender, "does microneedling help acne scars")
+    reply = texts(say(assistant, sender, "can I speak to a real person please"))
+    [record] = [h for h in list_handoffs(assistant["database_url"]) if h.conversation_id == sender]
+    assert record.channel == "rest" and record.reason == "patient_request"
+    assert f"(reference {record.reference})" in reply
+    assert "+44 117 496 0123" in reply or "+44 7700 900123" in reply
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "clinic", "handoffs", "show", record.reference],
+        env={
+            "DATABASE_URL": assistant["database_url"],
+            "TRACKER_DATABASE_URL": assistant["tracker_url"],
+            "PATH": "/usr/bin:/bin",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "patient   does microneedling help acne scars" in shown
+    assert f"{record.reference} (open): patient_request on rest" in shown
+
+
+def test_the_vocabulary_entities_reach_rasa(assistant):
+    sender = f"entities-{uuid.uuid4()}"
+    say(assistant, sender, "I'm on roaccutane, can I still have microneedling?")
+    with create_engine(assistant["tracker_url"]).connect() as connection:
+        data = connection.execute(
+            text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'"),
+            {"s": sender},
+        ).scalar_one()
+    entities = {
+        (e["entity"], e["value"], e["extractor"])
+        for e in json.loads(data)["parse_data"]["entities"]
+    }
+    assert entities == {
+        ("MEDICATION", "roaccutane", "SpacyEntityExtractor"),
+        ("TREATMENT", "microneedling", "SpacyEntityExtractor"),
+    }
