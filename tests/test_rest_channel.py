@@ -165,3 +165,10 @@ def test_the_vocabulary_entities_reach_rasa(assistant):
         ("MEDICATION", "roaccutane", "SpacyEntityExtractor"),
         ("TREATMENT", "microneedling", "SpacyEntityExtractor"),
     }
+
+
+@pytest.mark.parametrize("message", ["zxq vvbn ptlk", "¿duele mucho el tratamiento?"])
+def test_words_never_seen_get_asked_to_rephrase_with_topics(assistant, message):
+    [reply] = say(assistant, f"unknown-{uuid.uuid4()}", message)
+    assert reply["text"] == DOMAIN.responses["utter_ask_rephrase"][0]["text"]
+    assert "Talk to a person" in [b["title"] for b in reply["buttons"]]
