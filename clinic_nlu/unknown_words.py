@@ -16,6 +16,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -48,8 +49,8 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
 
     @classmethod
     def required_components(cls) -> list[type]:
-        """It reads tokens and overrides an intent classifier's prediction."""
-        return [IntentClassifier]
+        """It reads tokens; place it after the intent classifiers, whose prediction it overrides."""
+        return [Tokenizer]
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
