@@ -110,12 +110,12 @@ test: validate pytest conversation-tests nlu-eval ## every test, from a fresh cl
 evaluate: conversation-tests nlu-eval ## quality report in results/
 
 lint: $(VENV)/.installed ## ruff
-	$(VENV)/bin/ruff check clinic actions scripts stack tests
-	$(VENV)/bin/ruff format --check clinic actions scripts stack tests
+	$(VENV)/bin/ruff check clinic clinic_nlu actions scripts stack tests
+	$(VENV)/bin/ruff format --check clinic clinic_nlu actions scripts stack tests
 
 format: $(VENV)/.installed
-	$(VENV)/bin/ruff check --fix clinic actions scripts stack tests
-	$(VENV)/bin/ruff format clinic actions scripts stack tests
+	$(VENV)/bin/ruff check --fix clinic clinic_nlu actions scripts stack tests
+	$(VENV)/bin/ruff format clinic clinic_nlu actions scripts stack tests
 
 clean: ## remove everything make built (keeps .venv)
 	rm -rf build models results .rasa var/*.db

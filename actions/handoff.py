@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.context import ClinicContext, channel_of, clinic_values
+from actions.context import ClinicContext, clinic_values
 from clinic import facts
-from clinic.handoff import request_handoff
-
-logger = logging.getLogger(__name__)
 
 
 class ActionRequestHandoff(ClinicContext, Action):
@@ -30,18 +25,9 @@ class ActionRequestHandoff(ClinicContext, Action):
     ) -> list[EventType]:
         clinic, now = self.clinic, self.now()
         values = clinic_values(clinic)
-        try:
-            receipt = request_handoff(
-                self.settings.database_url,
-                clinic,
-                conversation_id=tracker.sender_id,
-                channel=channel_of(tracker),
-                reason=self.reason,
-                now=now,
-            )
-        except SQLAlchemyError as error:
+        receipt = self.hand_off(tracker, self.reason)
+        if receipt is None:
             # The patient is never left without a route to a person: give the phone number.
-            logger.error("handoff could not be recorded: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_handoff_failed", **values)
             return []
         reply_by = (

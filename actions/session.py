@@ -10,6 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ClinicContext
 
+CLINIC_SLOTS = ("clinic_name", "front_desk_phone", "after_hours_phone")
+
 
 class ActionSessionStart(ClinicContext, Action):
     """Start a session and set the clinic slots from clinic.yml, keeping earlier slots."""
@@ -23,13 +25,17 @@ class ActionSessionStart(ClinicContext, Action):
         carried = [
             SlotSet(name, value)
             for name, value in tracker.current_slot_values().items()
-            if value is not None and name not in ("clinic_name", "front_desk_phone")
+            if value is not None and name not in CLINIC_SLOTS
         ]
         clinic = self.clinic
+        values = {
+            "clinic_name": clinic.name,
+            "front_desk_phone": clinic.phones.front_desk,
+            "after_hours_phone": clinic.phones.after_hours,
+        }
         return [
             SessionStarted(),
             *carried,
-            SlotSet("clinic_name", clinic.name),
-            SlotSet("front_desk_phone", clinic.phones.front_desk),
+            *(SlotSet(name, values[name]) for name in CLINIC_SLOTS),
             ActionExecuted("action_listen"),
         ]

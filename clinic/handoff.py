@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from clinic.profile import ClinicProfile
-from clinic.references import new_reference
-from clinic.store import Handoff, database_session
+from clinic.store import Handoff, add_with_reference, database_session
 
 REASONS = ("patient_request", "not_understood", "urgent", "emergency")
 
@@ -62,9 +60,11 @@ def request_handoff(
         )
         if waiting is not None and waiting.reason == reason:
             return HandoffReceipt(waiting.reference, clinic_open, waiting.reply_by, True)
-        for _attempt in range(5):
-            handoff = Handoff(
-                reference=new_reference("H"),
+        handoff = add_with_reference(
+            session,
+            "H",
+            lambda reference: Handoff(
+                reference=reference,
                 conversation_id=conversation_id,
                 channel=channel,
                 reason=reason,
@@ -73,15 +73,8 @@ def request_handoff(
                 clinic_open=clinic_open,
                 reply_by=reply_by,
                 status="open",
-            )
-            try:
-                with session.begin_nested():
-                    session.add(handoff)
-                break
-            except IntegrityError:  # a reference collision: draw another code
-                continue
-        else:
-            raise RuntimeError("could not allocate a unique handoff reference")
+            ),
+        )
     return HandoffReceipt(handoff.reference, clinic_open, reply_by, False)
 
 

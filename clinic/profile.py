@@ -44,6 +44,7 @@ class Phones(_Model):
     after_hours: str
     emergency: str
     urgent_advice: str | None = None
+    crisis_line: str | None = None
 
 
 class OpeningInterval(_Model):

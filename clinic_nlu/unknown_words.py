@@ -18,16 +18,11 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import (
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-    TEXT_TOKENS,
-)
+from rasa.shared.nlu.constants import TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_nlu.intents import override_intent
 
 VOCABULARY_FILE = "known_words.json"
 
@@ -109,10 +104,5 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
             words = _words(message)
             if not words or words & self.known or message.get(TEXT, "").startswith("/"):
                 continue
-            fallback = {
-                INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
-                PREDICTED_CONFIDENCE_KEY: self.config["confidence"],
-            }
-            message.data[INTENT] = fallback
-            message.data.setdefault(INTENT_RANKING_KEY, []).insert(0, dict(fallback))
+            override_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, self.config["confidence"])
         return messages

@@ -133,5 +133,5 @@ async def test_handoff_with_a_broken_database_still_gives_the_phone_number(
     assert events == []
     assert message["response"] == "utter_handoff_failed"
     assert message["front_desk"] == "+44 117 496 0123"
-    assert "handoff could not be recorded: OperationalError" in caplog.text
+    assert "handoff (patient_request) could not be recorded: OperationalError" in caplog.text
     assert "patient-7f3a" not in caplog.text

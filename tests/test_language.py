@@ -144,5 +144,7 @@ def test_shipped_vocabulary_is_valid():
         "BODY_AREA",
         "SKIN_CONCERN",
         "TREATMENT",
+        "RISK",
+        "IDIOM",
     }
     assert len(terms) >= 120

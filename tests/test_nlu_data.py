@@ -38,9 +38,21 @@ def test_every_faq_key_has_an_answer_and_every_answer_has_examples():
     assert keys == answers
 
 
+# Set by the deterministic red-flag check, never learned (clinic_nlu/red_flags.py).
+NOT_LEARNED = {
+    "nlu_fallback",
+    "restart",
+    "session_start",
+    "back",
+    "red_flag_emergency",
+    "red_flag_urgent",
+}
+
+
 def test_every_domain_intent_has_training_examples():
     trained = {m.get("intent") for m in TRAINING.intent_examples}
-    assert set(DOMAIN.intents) - {"nlu_fallback", "restart", "session_start", "back"} <= trained
+    assert set(DOMAIN.intents) - NOT_LEARNED <= trained
+    assert not NOT_LEARNED & trained, "red-flag intents must not be learned from examples"
 
 
 def test_no_example_is_repeated_or_given_two_labels():

@@ -12,7 +12,12 @@ from clinic.safety.deferral import has_deferral, verdicts_in
 from tests.conftest import ROOT
 
 SEEDS = {path.name for path in (ROOT / "knowledge" / "seeds").glob("*.txt")}
-NON_SEED_SOURCES = {"clinic.yml", "assistant"}
+NON_SEED_SOURCES = {
+    "clinic.yml",
+    "assistant",
+    "knowledge/red_flags.yml",
+    "knowledge/screening_rules.yml",
+}
 DOMAIN = Domain.load(str(ROOT / "domain"))
 VARIANTS = [
     (name, index, variant)

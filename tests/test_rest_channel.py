@@ -15,12 +15,14 @@ import uuid
 
 import httpx
 import pytest
+import yaml
 from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.training_data.loading import load_data
 from sqlalchemy import create_engine, text
 
 from clinic.handoff import list_handoffs
 from clinic.safety.deferral import has_deferral, verdicts_in
+from clinic.screening.records import current_consent, screenings_for
 from clinic.store import upgrade_database
 from stack.processes import ProcessGroup, action_server, rasa_server
 from tests.conftest import ROOT
@@ -172,3 +174,97 @@ def test_words_never_seen_get_asked_to_rephrase_with_topics(assistant, message):
     [reply] = say(assistant, f"unknown-{uuid.uuid4()}", message)
     assert reply["text"] == DOMAIN.responses["utter_ask_rephrase"][0]["text"]
     assert "Talk to a person" in [b["title"] for b in reply["buttons"]]
+
+
+def first_text(replies: list[dict]) -> str:
+    return replies[0]["text"] if replies else ""
+
+
+def test_every_labelled_red_flag_message_gets_the_right_route_through_rasa(assistant):
+    """The deterministic check runs inside the running assistant, before the learned model."""
+    messages = yaml.safe_load((ROOT / "tests" / "safety" / "red_flag_messages.yml").read_text())
+    wrong = []
+    for index, message in enumerate(messages["messages"]):
+        reply = first_text(say(assistant, f"flag-{index}-{uuid.uuid4()}", message["text"]))
+        emergency = reply.startswith("This could be an emergency. Please call 999 now") or (
+            "please call 999" in reply and "116 123" in reply
+        )
+        urgent = reply.startswith("I'm concerned because") and not emergency
+        got = "emergency" if emergency else "urgent" if urgent else "none"
+        want = message["label"] if message["label"] in ("emergency", "urgent") else "none"
+        if got != want:
+            wrong.append((message["label"], got, message["text"]))
+    assert not wrong, wrong
+
+
+def test_an_expected_after_effect_gets_reassurance_and_when_to_call(assistant):
+    reply = texts(
+        say(
+            assistant,
+            f"after-{uuid.uuid4()}",
+            "had it done yesterday and I'm a bit red and tight today, is that normal?",
+        )
+    )
+    assert reply == DOMAIN.responses["utter_after_effect"][0]["text"].format(
+        front_desk_phone="+44 117 496 0123", after_hours_phone="+44 7700 900123"
+    )
+
+
+def answer_until_done(
+    assistant, sender: str, first_reply: str, answer: str = "no"
+) -> tuple[list[str], str]:
+    """Answer every screening question; return the questions asked and the final reply."""
+    asked, reply = [], first_reply
+    for _ in range(40):
+        if "(Reference S-" in reply:
+            return asked, reply
+        asked.append(reply)
+        reply = texts(say(assistant, sender, answer))
+    raise AssertionError(f"the screening did not finish: {asked[-3:]}")
+
+
+def test_screening_takes_what_was_said_asks_the_rest_and_stores_the_result(assistant):
+    sender = f"screen-{uuid.uuid4()}"
+    followup = texts(
+        say(assistant, sender, "I'm breastfeeding at the moment, could I still have microneedling?")
+    )
+    assert "• Breastfeeding:" in followup and "full health check" in followup
+    consent = texts(say(assistant, sender, "yes please"))
+    assert consent == DOMAIN.responses["utter_ask_health_consent"][1]["text"]
+    first = texts(say(assistant, sender, "yes that's fine"))
+    assert first.startswith("Are you pregnant, or could you be pregnant? (2 of 18)")
+    # An interruption is answered, then the same question comes back.
+    interrupted = texts(say(assistant, sender, "sorry, does the treatment itself hurt?"))
+    assert interrupted.startswith(DOMAIN.responses["utter_faq/pain"][0]["text"])
+    assert interrupted.endswith("Are you pregnant, or could you be pregnant? (2 of 18)")
+    asked, outcome = answer_until_done(assistant, sender, first)
+    assert len(asked) == 17 and not any(q.startswith("Are you breastfeeding") for q in asked)
+    assert outcome.startswith("Thank you. From your answers, microneedling should wait for now:")
+    assert "• Breastfeeding:" in outcome and "once you have finished breastfeeding" in outcome
+    assert verdicts_in(outcome) == []
+    reference = re.search(r"Reference (S-\w+)", outcome).group(1)
+    [stored] = screenings_for(assistant["database_url"], sender)
+    assert stored.reference == reference and json.loads(stored.reasons) == ["breastfeeding"]
+    assert current_consent(assistant["database_url"], sender).given
+
+
+def test_stopping_halfway_and_carrying_on_later(assistant):
+    sender = f"stop-{uuid.uuid4()}"
+    assert "Is that OK?" in texts(say(assistant, sender, "can you run the health check please"))
+    say(assistant, sender, "yes")
+    second = texts(say(assistant, sender, "no"))
+    assert second.startswith("Are you breastfeeding? (2 of 18)")
+    stopped = texts(say(assistant, sender, "stop, I don't want to do this now"))
+    assert stopped == DOMAIN.responses["utter_screening_stopped"][0]["text"]
+    assert screenings_for(assistant["database_url"], sender) == []
+    resumed = texts(say(assistant, sender, "health check"))
+    assert resumed.startswith("Are you breastfeeding? (2 of 18)")  # not asked again from the top
+
+
+def test_declining_consent_means_no_health_questions(assistant):
+    sender = f"decline-{uuid.uuid4()}"
+    say(assistant, sender, "please check whether I'm able to have microneedling")
+    reply = texts(say(assistant, sender, "no thanks"))
+    assert reply == DOMAIN.responses["utter_screening_no_consent"][0]["text"]
+    assert current_consent(assistant["database_url"], sender).given is False
+    assert screenings_for(assistant["database_url"], sender) == []

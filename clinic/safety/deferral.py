@@ -16,7 +16,7 @@ _PROFESSIONAL = (
 # A deferral names a professional and hands the decision or advice to them.
 DEFERRAL_PATTERNS = [
     re.compile(
-        rf"\b(your|a|the|our) (qualified )?{_PROFESSIONAL}\b[^.!?]{{0,120}}?"
+        rf"\b(your|a|the|our) (?:[\w-]+ ){{0,2}}{_PROFESSIONAL}\b[^.!?]{{0,120}}?"
         r"\b(will|can|should|must|would|may)\b[^.!?]{0,80}?"
         r"\b(confirm|decide|advise|assess|check|tailor|set|recommend|guide|tell|talk|explain|"
         r"look|go through|walk|plan|answer)",

@@ -3,7 +3,16 @@
 SQLite by default, PostgreSQL through `DATABASE_URL`; the schema is made by Alembic migrations.
 """
 
-from clinic.store.db import database_session, engine_for, upgrade_database
-from clinic.store.models import Base, Handoff
+from clinic.store.db import add_with_reference, database_session, engine_for, upgrade_database
+from clinic.store.models import Base, Consent, Handoff, ScreeningRecord
 
-__all__ = ["Base", "Handoff", "database_session", "engine_for", "upgrade_database"]
+__all__ = [
+    "Base",
+    "add_with_reference",
+    "Consent",
+    "Handoff",
+    "ScreeningRecord",
+    "database_session",
+    "engine_for",
+    "upgrade_database",
+]

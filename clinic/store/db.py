@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,7 +11,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+from clinic.references import new_reference
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -71,3 +74,17 @@ def upgrade_database(database_url: str) -> None:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), "head")
+
+
+def add_with_reference(session: Session, prefix: str, build: Callable[[str], object]):
+    """Add the record `build(reference)` under a fresh short reference; on the rare collision
+    with an existing one (a unique constraint), draw another."""
+    for _attempt in range(5):
+        record = build(new_reference(prefix))
+        try:
+            with session.begin_nested():
+                session.add(record)
+            return record
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not allocate a unique {prefix}- reference")

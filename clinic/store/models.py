@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
 
@@ -56,3 +56,41 @@ class Handoff(Base):
 def utc_now() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(timezone.utc)
+
+
+class Consent(Base):
+    """A patient's answer to a request to keep health information, with when and where."""
+
+    __tablename__ = "consents"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(40), nullable=False)
+    purpose = Column(String(40), nullable=False)
+    given = Column(Boolean, nullable=False)
+    wording_version = Column(Integer, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<Consent {self.id} {self.purpose} given={self.given}>"
+
+
+class ScreeningRecord(Base):
+    """A finished contraindication screening, kept only with consent, attachable to a booking."""
+
+    __tablename__ = "screenings"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), nullable=False, unique=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(40), nullable=False)
+    rules_version = Column(Integer, nullable=False)
+    answers = Column(Text, nullable=False)  # JSON: rule id -> true/false
+    outcome = Column(String(32), nullable=False)
+    reasons = Column(Text, nullable=False)  # JSON: the rule ids that apply
+    consent_id = Column(Integer, ForeignKey("consents.id"), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    booking_reference = Column(String(16), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<Screening {self.reference} {self.outcome}>"

@@ -1,0 +1,1 @@
+"""Contraindication screening: the clinic's rules, what patients say, and the outcome."""
