@@ -29,7 +29,7 @@ TRAIN_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null) $
 
 .PHONY: help install run shell train test validate pytest conversation-tests nlu-eval evaluate \
         annotate-conversations \
-        lint format lock db handoffs clean FORCE
+        lint format lock db handoffs clean system-packages FORCE
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ build/spacy/base.txt: FORCE
 $(SPACY_PIPELINE)/meta.json: knowledge/vocabulary.yml $(wildcard clinic/language/*.py) build/spacy/base.txt | $(VENV)/.installed
 	$(PY) -m clinic.language.build --vocabulary knowledge/vocabulary.yml --base $(SPACY_BASE) --out $(SPACY_PIPELINE)
 
+system-packages: ## install the Debian packages the tests start (PostgreSQL), if missing
+	scripts/system_packages.sh
+
 db: $(VENV)/.installed ## create or upgrade the clinic database (DATABASE_URL, default var/clinic.db)
 	$(PY) -m clinic db upgrade
 
@@ -90,7 +93,7 @@ handoffs: db ## list conversations waiting for staff
 validate: $(VENV)/.installed ## rasa data validate, failing on warnings
 	$(RASA) data validate --config config.yml --domain domain --data data --fail-on-warnings
 
-pytest: $(MODEL) db ## the Python tests (core, actions, safety over all responses, REST)
+pytest: $(MODEL) db system-packages ## the Python tests (core, actions, safety over all responses, REST)
 	$(PY) -m pytest
 
 conversation-tests: $(MODEL) ## the conversation tests in tests/test_*.yml
@@ -110,12 +113,12 @@ test: validate pytest conversation-tests nlu-eval ## every test, from a fresh cl
 evaluate: conversation-tests nlu-eval ## quality report in results/
 
 lint: $(VENV)/.installed ## ruff
-	$(VENV)/bin/ruff check clinic clinic_nlu actions scripts stack tests
-	$(VENV)/bin/ruff format --check clinic clinic_nlu actions scripts stack tests
+	$(VENV)/bin/ruff check clinic clinic_nlu actions gateway scripts stack tests
+	$(VENV)/bin/ruff format --check clinic clinic_nlu actions gateway scripts stack tests
 
 format: $(VENV)/.installed
-	$(VENV)/bin/ruff check --fix clinic clinic_nlu actions scripts stack tests
-	$(VENV)/bin/ruff format clinic clinic_nlu actions scripts stack tests
+	$(VENV)/bin/ruff check --fix clinic clinic_nlu actions gateway scripts stack tests
+	$(VENV)/bin/ruff format clinic clinic_nlu actions gateway scripts stack tests
 
 clean: ## remove everything make built (keeps .venv)
 	rm -rf build models results .rasa var/*.db

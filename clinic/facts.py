@@ -45,9 +45,14 @@ def opening_hours_text(profile: ClinicProfile) -> str:
     return "\n".join(lines)
 
 
-def when_text(profile: ClinicProfile, moment: datetime, now: datetime) -> str:
-    """A moment relative to now in the clinic's time zone: 'today at 2pm', 'Monday 9am'."""
+def when_text(
+    profile: ClinicProfile, moment: datetime, now: datetime, always_date: bool = False
+) -> str:
+    """A moment in the clinic's time zone: 'today at 2pm', 'Monday at 9am', or with
+    `always_date` (for appointments) 'Tuesday 24 November at 2pm'."""
     local, today = moment.astimezone(profile.tz), now.astimezone(profile.tz).date()
+    if always_date:
+        return f"{local:%A} {local.day} {local:%B} at {clock(local.time())}"
     days_ahead = (local.date() - today).days
     if days_ahead == 0:
         return f"today at {clock(local.time())}"

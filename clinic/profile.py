@@ -63,11 +63,35 @@ class ConsultationType(_Model):
     minutes: int = Field(..., gt=0, le=480)
     description: str = ""
 
+    @validator("minutes")
+    def _on_the_block_grid(cls, value: int) -> int:  # noqa: N805
+        if value % 15:
+            raise ValueError("must be a multiple of 15 minutes")
+        return value
+
 
 class Practitioner(_Model):
     id: str = Field(..., regex=r"^[a-z0-9_]+$")
     name: str
     role: str
+    sees: list[str] | None = None
+
+    def sees_type(self, consultation_type: str) -> bool:
+        """Whether this practitioner takes this kind of appointment."""
+        return self.sees is None or consultation_type in self.sees
+
+
+class BookingPolicy(_Model):
+    slot_step_minutes: int = Field(30, gt=0, le=240)
+    minimum_notice_minutes: int = Field(120, ge=0)
+    horizon_days: int = Field(60, gt=0, le=365)
+    before_your_visit: list[str] = []
+
+    @validator("slot_step_minutes")
+    def _on_the_block_grid(cls, value: int) -> int:  # noqa: N805
+        if value % 15:
+            raise ValueError("must be a multiple of 15 minutes")
+        return value
 
 
 class PriceItem(_Model):
@@ -113,6 +137,30 @@ class ClinicProfile(_Model):
     practitioners: list[Practitioner] = []
     prices: PriceList
     handoff: HandoffPolicy = HandoffPolicy()
+    booking: BookingPolicy = BookingPolicy()
+
+    @root_validator(skip_on_failure=True)
+    def _practitioners_see_known_types(cls, values):  # noqa: N805
+        known = {c.id for c in values["consultation_types"]}
+        for practitioner in values.get("practitioners") or []:
+            unknown = set(practitioner.sees or ()) - known
+            if unknown:
+                raise ValueError(f"practitioner {practitioner.id} sees unknown {sorted(unknown)}")
+        return values
+
+    def consultation_type(self, type_id: str) -> ConsultationType:
+        """The consultation type with this id (KeyError if the clinic has none)."""
+        for consultation in self.consultation_types:
+            if consultation.id == type_id:
+                return consultation
+        raise KeyError(type_id)
+
+    def practitioner(self, practitioner_id: str) -> Practitioner:
+        """The practitioner with this id (KeyError if unknown)."""
+        for practitioner in self.practitioners:
+            if practitioner.id == practitioner_id:
+                return practitioner
+        raise KeyError(practitioner_id)
 
     @validator("time_zone")
     def _known_time_zone(cls, value: str) -> str:  # noqa: N805

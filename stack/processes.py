@@ -173,3 +173,13 @@ def rasa_server(
         ],
         health_url=f"http://127.0.0.1:{port}/",
     )
+
+
+def gateway_server(port: int = 8000, env: dict[str, str] | None = None) -> Service:
+    """The gateway (FastAPI under uvicorn): the clinic API, staff API and health."""
+    return Service(
+        name="gateway",
+        command=[sys.executable, "-m", "gateway"],
+        health_url=f"http://127.0.0.1:{port}/health",
+        env={"GATEWAY_PORT": str(port), **(env or {})},
+    )

@@ -34,3 +34,32 @@ def database_url(tmp_path, monkeypatch) -> str:
 def local(clinic: ClinicProfile, text: str) -> datetime:
     """An aware datetime from 'YYYY-MM-DD HH:MM' in the clinic's time zone."""
     return datetime.fromisoformat(text).replace(tzinfo=clinic.tz)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server from Debian's packages, started for this test run."""
+    from stack.postgres import PostgresServer
+
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, monkeypatch) -> str:
+    """A fresh PostgreSQL database made by the real migrations, also set as DATABASE_URL."""
+    import uuid
+
+    url = postgres_server.create_database(f"clinic_{uuid.uuid4().hex[:12]}")
+    upgrade_database(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request, tmp_path, monkeypatch) -> str:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("database_url")
+    return request.getfixturevalue("postgres_url")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from spacy.tokens import Span
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span
 
 
 def modifiers(ent: Span) -> list:

@@ -11,10 +11,13 @@ import functools
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
-from spacy.language import Language
-from spacy.tokens import Span
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Span
 
 from clinic.language.context import categories, cue_texts
 from clinic.settings import PROJECT_ROOT

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from spacy.language import Language
+if TYPE_CHECKING:  # spaCy is loaded only where text is read, not by every importer
+    from spacy.language import Language
 
 from clinic.language.context import categories
 from clinic.screening.rules import Meaning, RuleBook, ScreeningRule

@@ -89,13 +89,12 @@ def save_screening(
         return record.reference
 
 
-def screenings_for(database_url: str, conversation_id: str) -> list[ScreeningRecord]:
-    """A conversation's stored screenings, newest first."""
+def screenings_for(database_url: str, conversation_id: str | None = None) -> list[ScreeningRecord]:
+    """Stored screenings, newest first: one conversation's, or all of them."""
     with database_session(database_url) as session:
-        return list(
-            session.execute(
-                select(ScreeningRecord)
-                .where(ScreeningRecord.conversation_id == conversation_id)
-                .order_by(ScreeningRecord.created_at.desc(), ScreeningRecord.id.desc())
-            ).scalars()
+        query = select(ScreeningRecord).order_by(
+            ScreeningRecord.created_at.desc(), ScreeningRecord.id.desc()
         )
+        if conversation_id is not None:
+            query = query.where(ScreeningRecord.conversation_id == conversation_id)
+        return list(session.execute(query).scalars())

@@ -4,10 +4,19 @@ SQLite by default, PostgreSQL through `DATABASE_URL`; the schema is made by Alem
 """
 
 from clinic.store.db import add_with_reference, database_session, engine_for, upgrade_database
-from clinic.store.models import Base, Consent, Handoff, ScreeningRecord
+from clinic.store.models import (
+    Base,
+    BookingRecord,
+    Consent,
+    Handoff,
+    ScreeningRecord,
+    SlotClaim,
+)
 
 __all__ = [
     "Base",
+    "BookingRecord",
+    "SlotClaim",
     "add_with_reference",
     "Consent",
     "Handoff",

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
 
@@ -94,3 +103,49 @@ class ScreeningRecord(Base):
 
     def __repr__(self) -> str:
         return f"<Screening {self.reference} {self.outcome}>"
+
+
+class BookingRecord(Base):
+    """A consultation on the calendar. Its time is held by SlotClaim rows, one per block."""
+
+    __tablename__ = "bookings"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), nullable=False, unique=True)
+    idempotency_key = Column(String(128), nullable=True, unique=True)
+    consultation_type = Column(String(40), nullable=False)
+    practitioner_id = Column(String(40), nullable=False)
+    start_at = Column(UTCDateTime, nullable=False, index=True)
+    end_at = Column(UTCDateTime, nullable=False)
+    patient_name = Column(String(200), nullable=False)
+    phone = Column(String(20), nullable=False, index=True)
+    concern = Column(Text, nullable=True)
+    channel = Column(String(40), nullable=False)
+    conversation_id = Column(String(255), nullable=True, index=True)
+    screening_reference = Column(String(16), nullable=True)
+    status = Column(String(16), nullable=False, default="confirmed")
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<Booking {self.reference} {self.status}>"
+
+
+class SlotClaim(Base):
+    """One 15-minute block of one practitioner's calendar, held by one booking.
+
+    The unique constraint is what makes double booking impossible, even when many requests
+    race for the same time: the database lets exactly one of them insert the block.
+    """
+
+    __tablename__ = "slot_claims"
+    __table_args__ = (
+        UniqueConstraint("practitioner_id", "block_start", name="uq_slot_claims_block"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    booking_id = Column(
+        Integer, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    practitioner_id = Column(String(40), nullable=False)
+    block_start = Column(UTCDateTime, nullable=False)

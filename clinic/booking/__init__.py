@@ -1,0 +1,1 @@
+"""Consultations: free-slot search, preferences in patients' words, phone numbers, the store."""

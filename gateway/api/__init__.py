@@ -1,0 +1,1 @@
+"""The gateway's HTTP API: one module per resource in `routes/`, models in `models.py`."""

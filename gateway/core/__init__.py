@@ -1,0 +1,1 @@
+"""Settings and dependencies shared by the gateway's routes."""
