@@ -61,7 +61,7 @@ lock: ## re-resolve every dependency into requirements.lock
 build/spacy/base.txt: FORCE
 	@mkdir -p $(@D); echo "$(SPACY_BASE)" | cmp -s - $@ || echo "$(SPACY_BASE)" > $@
 
-$(SPACY_PIPELINE)/meta.json: knowledge/vocabulary.yml $(wildcard clinic/language/*.py) build/spacy/base.txt | $(VENV)/.installed
+$(SPACY_PIPELINE)/meta.json: knowledge/vocabulary.yml clinic/language/build.py clinic/language/vocabulary.py build/spacy/base.txt | $(VENV)/.installed
 	$(PY) -m clinic.language.build --vocabulary knowledge/vocabulary.yml --base $(SPACY_BASE) --out $(SPACY_PIPELINE)
 
 system-packages: ## install the Debian packages the tests start (PostgreSQL), if missing

@@ -87,18 +87,6 @@ class ActionTellPractitioners(ClinicFactAction):
         return {"practitioners": facts.practitioners_text(clinic)}
 
 
-class ActionExplainBooking(ClinicFactAction):
-    """How to book while booking in the conversation is not available."""
-
-    action_name, response = "action_explain_booking", "utter_booking_by_phone"
-
-    def values(self, clinic: ClinicProfile) -> dict[str, Any]:
-        return {
-            "open_now": _open_now_short(clinic, self.now()),
-            "consultation_types": facts.consultation_types_text(clinic),
-        }
-
-
 def _open_now_short(clinic: ClinicProfile, now) -> str:
     """'open now until 6pm' or 'closed now, open Monday at 9am', for inside a sentence."""
     text = facts.open_now_text(clinic, now).rstrip(".")

@@ -128,6 +128,14 @@ def _consent_time(tracker: Tracker, fallback):
     return fallback
 
 
+def _back_to_booking(resuming: bool) -> list[EventType]:
+    """After a health check chosen during a booking, the booking carries on (a rule sees
+    resume_booking false); otherwise both slots are cleared."""
+    if resuming:
+        return [SlotSet("booking_screening", "done"), SlotSet("resume_booking", False)]
+    return [SlotSet("booking_screening", None), SlotSet("resume_booking", None)]
+
+
 class ActionFinishScreening(ClinicContext, Action):
     """Assess the answers, store consent and result, and tell the patient the outcome."""
 
@@ -160,12 +168,21 @@ class ActionFinishScreening(ClinicContext, Action):
             )
             if consent is not True:
                 dispatcher.utter_message(response="utter_screening_no_consent")
-                return [*reset, SlotSet("screening_outcome", "no_consent")]
+                resume = _back_to_booking(bool(tracker.get_slot("resume_booking")))
+                return [*reset, SlotSet("screening_outcome", "no_consent"), *resume]
             rulebook = default_rules()
             answers = tracker.get_slot("screening_answers") or {}
             screening = assess(rulebook, answers)
+            resuming = bool(tracker.get_slot("resume_booking"))
             reference = save_screening(
-                database_url, tracker.sender_id, channel, rulebook.version, answers, screening, now
+                database_url,
+                tracker.sender_id,
+                channel,
+                rulebook.version,
+                answers,
+                screening,
+                now,
+                booking_reference=None if resuming else tracker.get_slot("booking_reference"),
             )
         except SQLAlchemyError as error:
             logger.error("screening could not be stored: %s", type(error).__name__)
@@ -176,10 +193,12 @@ class ActionFinishScreening(ClinicContext, Action):
             reasons=reasons_text(screening),
             reference=reference,
         )
+        back_to_booking = _back_to_booking(resuming)
         return [
             *reset,
             SlotSet("screening_outcome", screening.outcome.value),
             SlotSet("screening_reference", reference),
+            *back_to_booking,
         ]
 
 

@@ -33,9 +33,16 @@ class ActionSessionStart(ClinicContext, Action):
             "front_desk_phone": clinic.phones.front_desk,
             "after_hours_phone": clinic.phones.after_hours,
         }
+        # The gateway puts the sender's own number in the message metadata on channels that
+        # have one (WhatsApp, SMS, the phone line); it is offered, never used unconfirmed.
+        metadata = tracker.get_slot("session_started_metadata") or {}
+        channel_phone = (
+            [SlotSet("channel_phone", metadata["phone"])] if metadata.get("phone") else []
+        )
         return [
             SessionStarted(),
             *carried,
             *(SlotSet(name, values[name]) for name in CLINIC_SLOTS),
+            *channel_phone,
             ActionExecuted("action_listen"),
         ]

@@ -42,6 +42,8 @@ def main() -> int:
         for story in data["stories"]:
             for step in story["steps"]:
                 if "user" in step:
+                    if not isinstance(step["user"], str):  # YAML reads a bare yes/no as a bool
+                        raise SystemExit(f"{source.name}: quote the message {step['user']!r}")
                     step["user"] = annotate(nlp, step["user"])
         name = source.name.removesuffix(".src.yml")
         target = ROOT / "tests" / f"test_conversations_{name}.yml"

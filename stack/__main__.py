@@ -1,4 +1,5 @@
-"""`python -m stack`: run Rasa and the action server in one terminal; Ctrl-C stops both.
+"""`python -m stack`: run Rasa, the action server and the gateway in one terminal; Ctrl-C
+stops all three.
 
 `python -m stack --shell` runs the action server and talks to the assistant in this terminal.
 """
@@ -19,16 +20,26 @@ from stack.processes import (
     ProcessGroup,
     StartupFailed,
     action_server,
+    gateway_server,
     rasa_server,
 )
 
 MODEL = ROOT / "models" / "current.tar.gz"
 
 
-def _banner(rasa_port: int, actions_port: int) -> str:
+def _banner(rasa_port: int, actions_port: int, gateway_port: int) -> str:
     rest = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    staff = (
+        "with `Authorization: Bearer $STAFF_API_TOKEN`"
+        if os.environ.get("STAFF_API_TOKEN")
+        else "off until STAFF_API_TOKEN is set"
+    )
     return f"""
   The assistant is ready.
+    Gateway             {gateway}  (API docs {gateway}/docs, health {gateway}/health)
+      clinic API        {gateway}/api/slots, {gateway}/api/consultations
+      staff API         {gateway}/api/staff/...  ({staff})
     Rasa REST channel   POST {rest}
                         body {{"sender": "<conversation id>", "message": "<text>"}}
     Action server       http://127.0.0.1:{actions_port}/health
@@ -40,9 +51,15 @@ def _banner(rasa_port: int, actions_port: int) -> str:
 """
 
 
-def run_stack(rasa_port: int, actions_port: int) -> int:
+def run_stack(rasa_port: int, actions_port: int, gateway_port: int) -> int:
     """Start everything, print the URLs, and wait for Ctrl-C or a process to fail."""
-    group = ProcessGroup([action_server(actions_port), rasa_server(MODEL, rasa_port)])
+    group = ProcessGroup(
+        [
+            action_server(actions_port),
+            rasa_server(MODEL, rasa_port),
+            gateway_server(gateway_port, {"RASA_URL": f"http://127.0.0.1:{rasa_port}"}),
+        ]
+    )
     stopping = False
 
     def _stop(signum, frame):
@@ -51,13 +68,13 @@ def run_stack(rasa_port: int, actions_port: int) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    print("Starting the action server and Rasa (loading the model takes about half a minute)...")
+    print("Starting the action server, Rasa and the gateway (Rasa takes about half a minute)...")
     try:
         group.start()
     except StartupFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(_banner(rasa_port, actions_port), flush=True)
+    print(_banner(rasa_port, actions_port, gateway_port), flush=True)
     try:
         while not stopping:
             exited = group.first_exited()
@@ -114,13 +131,16 @@ def main() -> int:
     parser.add_argument("--shell", action="store_true", help="talk to the assistant here")
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--actions-port", type=int, default=5055)
+    parser.add_argument(
+        "--gateway-port", type=int, default=int(os.environ.get("GATEWAY_PORT", 8000))
+    )
     args = parser.parse_args()
     if not MODEL.exists():
         print(f"error: no trained model at {MODEL}; run `make train`", file=sys.stderr)
         return 1
     if args.shell:
         return run_shell(args.actions_port, args.rasa_port + 1)
-    return run_stack(args.rasa_port, args.actions_port)
+    return run_stack(args.rasa_port, args.actions_port, args.gateway_port)
 
 
 if __name__ == "__main__":

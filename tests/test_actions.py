@@ -11,7 +11,6 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clinic_facts import (
-    ActionExplainBooking,
     ActionTellContact,
     ActionTellLocation,
     ActionTellOpeningHours,
@@ -75,7 +74,6 @@ async def test_contact_when_closed_gives_the_after_hours_and_emergency_numbers(c
         (ActionTellLocation, "utter_location", "address", "14 Harbour Street, Bristol BS1 4QA"),
         (ActionTellPrices, "utter_prices", "price_list", "• Microneedling, face: £220"),
         (ActionTellPractitioners, "utter_practitioners", "practitioners", "Dr Amira Hassan"),
-        (ActionExplainBooking, "utter_booking_by_phone", "consultation_types", "Skin consultation"),
     ],
 )
 async def test_clinic_facts_come_from_the_clinic_file(clinic, action, response, key, expected):

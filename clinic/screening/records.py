@@ -8,7 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from clinic.screening.assess import Screening
-from clinic.store import Consent, ScreeningRecord, add_with_reference, database_session
+from clinic.store import (
+    BookingRecord,
+    Consent,
+    ScreeningRecord,
+    add_with_reference,
+    database_session,
+)
 
 SCREENING = "screening"
 
@@ -65,8 +71,10 @@ def save_screening(
     answers: dict[str, bool],
     screening: Screening,
     now: datetime,
+    booking_reference: str | None = None,
 ) -> str:
-    """Store a finished screening under the conversation's consent; returns its reference."""
+    """Store a finished screening under the conversation's consent (attached to the booking, if
+    one was made first); returns its reference."""
     consent = current_consent(database_url, conversation_id)
     if consent is None or not consent.given:
         raise ConsentRequired("no consent to keep health information for this conversation")
@@ -84,8 +92,15 @@ def save_screening(
                 reasons=json.dumps([rule.id for rule in screening.applying]),
                 consent_id=consent.id,
                 created_at=now,
+                booking_reference=booking_reference,
             ),
         )
+        if booking_reference:
+            booking = session.execute(
+                select(BookingRecord).where(BookingRecord.reference == booking_reference)
+            ).scalar_one_or_none()
+            if booking is not None and booking.screening_reference is None:
+                booking.screening_reference = record.reference
         return record.reference
 
 
