@@ -424,7 +424,7 @@ class ActionAskBookingConfirmed(BookingContext, Action):
         if form == "cancel_form":
             booking = self.bookings.find(tracker.get_slot("manage_reference"), phone)
             summary = (
-                f"cancel your {clinic.consultation_type(booking.slot.consultation_type).name.lower()}"
+                f"cancel your {kind_of(clinic, booking).lower()}"
                 f" on {self.when(booking.slot)} ({booking.reference})?"
             )
             dispatcher.utter_message(
@@ -439,7 +439,8 @@ class ActionAskBookingConfirmed(BookingContext, Action):
         practitioner = clinic.practitioner(slot.practitioner_id).name
         kind = clinic.consultation_type(slot.consultation_type).name
         if form == "move_form":
-            summary = f"move {tracker.get_slot('manage_reference')} to {self.when(slot)} with {practitioner}."
+            reference = tracker.get_slot("manage_reference")
+            summary = f"move {reference} to {self.when(slot)} with {practitioner}."
         else:
             concern = tracker.get_slot("booking_concern")
             about = f", about {concern}" if concern and concern != "none" else ""
@@ -449,6 +450,11 @@ class ActionAskBookingConfirmed(BookingContext, Action):
             )
         dispatcher.utter_message(response="utter_ask_booking_confirmed", summary=summary)
         return []
+
+
+def kind_of(clinic: ClinicProfile, booking: Booking) -> str:
+    """The consultation type's name ("Skin consultation")."""
+    return clinic.consultation_type(booking.slot.consultation_type).name
 
 
 def _reset(*names: str) -> list[EventType]:

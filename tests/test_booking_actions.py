@@ -324,7 +324,8 @@ async def test_lookup_by_the_channels_number_needs_no_reference(clinic, database
     )
     assert message["details"].splitlines()[:2] == [
         "Your appointment:",
-        f"• Skin consultation with Dr Amira Hassan on Tuesday 24 November at 12pm ({booked.reference})",
+        "• Skin consultation with Dr Amira Hassan on Tuesday 24 November at 12pm "
+        f"({booked.reference})",
     ]
 
 

@@ -93,7 +93,8 @@ def book_through_the_conversation(stack: Stack, sender: str, name: str = "Priya 
     assert "health check now" in texts(stack.say(sender, "acne scars on my cheeks"))
     readback = texts(stack.say(sender, "not now"))
     assert re.match(
-        rf"Please check: Skin consultation with (Dr Amira Hassan|Jo Reilly) on {buttons[0]['title']}",
+        rf"Please check: Skin consultation with (Dr Amira Hassan|Jo Reilly) "
+        rf"on {buttons[0]['title']}",
         readback,
     )
     assert f"for {name}, phone +44 7400 123456, about acne scars on my cheeks." in readback
