@@ -28,7 +28,7 @@ MODEL := models/current.tar.gz
 TRAIN_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null) $(SPACY_PIPELINE)/meta.json
 
 .PHONY: help install run shell train test validate pytest conversation-tests nlu-eval evaluate \
-        annotate-conversations \
+        annotate-conversations channel-urls telegram-webhook \
         lint format lock db handoffs clean system-packages FORCE
 
 help: ## list the targets
@@ -64,7 +64,7 @@ build/spacy/base.txt: FORCE
 $(SPACY_PIPELINE)/meta.json: knowledge/vocabulary.yml clinic/language/build.py clinic/language/vocabulary.py build/spacy/base.txt | $(VENV)/.installed
 	$(PY) -m clinic.language.build --vocabulary knowledge/vocabulary.yml --base $(SPACY_BASE) --out $(SPACY_PIPELINE)
 
-system-packages: ## install the Debian packages the tests start (PostgreSQL), if missing
+system-packages: ## install the Debian packages the tests start (PostgreSQL, Chromium), if missing
 	scripts/system_packages.sh
 
 db: $(VENV)/.installed ## create or upgrade the clinic database (DATABASE_URL, default var/clinic.db)
@@ -88,6 +88,12 @@ shell: $(MODEL) db ## talk to the assistant in this terminal
 
 handoffs: db ## list conversations waiting for staff
 	$(PY) -m clinic handoffs list
+
+channel-urls: $(VENV)/.installed ## print the webhook URLs to paste into the Twilio and Meta consoles
+	$(PY) -m gateway.setup urls
+
+telegram-webhook: $(VENV)/.installed ## register the Telegram webhook with its secret token
+	$(PY) -m gateway.setup telegram
 
 # ---------------------------------------------------------------- tests
 validate: $(VENV)/.installed ## rasa data validate, failing on warnings
@@ -113,12 +119,12 @@ test: validate pytest conversation-tests nlu-eval ## every test, from a fresh cl
 evaluate: conversation-tests nlu-eval ## quality report in results/
 
 lint: $(VENV)/.installed ## ruff
-	$(VENV)/bin/ruff check clinic clinic_nlu actions gateway scripts stack tests
-	$(VENV)/bin/ruff format --check clinic clinic_nlu actions gateway scripts stack tests
+	$(VENV)/bin/ruff check clinic clinic_nlu clinic_channel actions gateway scripts stack tests
+	$(VENV)/bin/ruff format --check clinic clinic_nlu clinic_channel actions gateway scripts stack tests
 
 format: $(VENV)/.installed
-	$(VENV)/bin/ruff check --fix clinic clinic_nlu actions gateway scripts stack tests
-	$(VENV)/bin/ruff format clinic clinic_nlu actions gateway scripts stack tests
+	$(VENV)/bin/ruff check --fix clinic clinic_nlu clinic_channel actions gateway scripts stack tests
+	$(VENV)/bin/ruff format clinic clinic_nlu clinic_channel actions gateway scripts stack tests
 
 clean: ## remove everything make built (keeps .venv)
 	rm -rf build models results .rasa var/*.db

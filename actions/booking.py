@@ -24,7 +24,13 @@ from clinic.booking.model import (
     SlotTaken,
     SlotUnavailable,
 )
-from clinic.booking.phones import InvalidPhone, last_digits, normalise_phone, phone_for_reading
+from clinic.booking.phones import (
+    InvalidPhone,
+    last_digits,
+    normalise_phone,
+    phone_for_reading,
+    phone_for_speaking,
+)
 from clinic.booking.service import BookingService, booking_service
 from clinic.booking.slots import outside_hours_reason, slot_for
 from clinic.booking.when import WhenError, parse_preference
@@ -444,11 +450,15 @@ class ActionAskBookingConfirmed(BookingContext, Action):
         else:
             concern = tracker.get_slot("booking_concern")
             about = f", about {concern}" if concern and concern != "none" else ""
-            summary = (
-                f"{kind} with {practitioner} on {self.when(slot)}, for "
-                f"{tracker.get_slot('booking_name')}, phone {phone_for_reading(phone)}{about}."
-            )
-        dispatcher.utter_message(response="utter_ask_booking_confirmed", summary=summary)
+            name = tracker.get_slot("booking_name")
+            who = f"{kind} with {practitioner} on {self.when(slot)}, for {name}"
+            summary = f"{who}, phone {phone_for_reading(phone)}{about}."
+            spoken = f"{who}, on the number {phone_for_speaking(phone)}."
+        dispatcher.utter_message(
+            response="utter_ask_booking_confirmed",
+            summary=summary,
+            summary_spoken=spoken if form != "move_form" else summary,
+        )
         return []
 
 
@@ -511,6 +521,7 @@ class ActionCompleteBooking(BookingContext, Action):
         dispatcher.utter_message(
             response="utter_booking_confirmed",
             reference=booking.reference,
+            reference_spoken=", ".join(booking.reference.replace("-", "")),
             consultation=clinic.consultation_type(booking.slot.consultation_type).name,
             practitioner=clinic.practitioner(booking.slot.practitioner_id).name,
             when=self.when(booking.slot),

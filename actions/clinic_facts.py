@@ -75,7 +75,10 @@ class ActionTellPrices(ClinicFactAction):
     action_name, response = "action_tell_prices", "utter_prices"
 
     def values(self, clinic: ClinicProfile) -> dict[str, Any]:
-        return {"price_list": facts.price_list_text(clinic)}
+        return {
+            "price_list": facts.price_list_text(clinic),
+            "price_spoken": facts.price_summary_spoken(clinic),
+        }
 
 
 class ActionTellPractitioners(ClinicFactAction):

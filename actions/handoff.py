@@ -44,4 +44,10 @@ class ActionRequestHandoff(ClinicContext, Action):
         dispatcher.utter_message(
             response=response, reference=receipt.reference, reply_by=reply_by, **values
         )
+        # For the phone line: put the caller through to the front desk (or take a callback).
+        dispatcher.utter_message(
+            json_message={
+                "handoff": {"reference": receipt.reference, "clinic_open": receipt.clinic_open}
+            }
+        )
         return []

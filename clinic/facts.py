@@ -119,6 +119,27 @@ def price_list_text(profile: ClinicProfile) -> str:
     return "\n".join(lines) if lines else "Our prices are given at your consultation."
 
 
+def price_summary_spoken(profile: ClinicProfile) -> str:
+    """Two prices to say on the phone: the first item and the lowest treatment price."""
+    items = profile.prices.items
+    if not items:
+        return "Our prices are given at your consultation."
+
+    def amount(item) -> str:
+        return (
+            money(profile, item.price)
+            if item.price is not None
+            else f"from {money(profile, item.from_price)}"
+        )
+
+    first = f"{items[0].name} is {amount(items[0])}."
+    paid = [i for i in items[1:] if (i.price or i.from_price or 0) > 0]
+    if not paid:
+        return first
+    cheapest = min(paid, key=lambda i: i.price if i.price is not None else i.from_price)
+    return f"{first} {cheapest.name} is {amount(cheapest)}."
+
+
 def practitioners_text(profile: ClinicProfile) -> str:
     """The clinical team, one line each."""
     if not profile.practitioners:

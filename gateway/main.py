@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
+import httpx
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from gateway.api.routes import consultations, health, slots, staff
+from gateway.channels import telegram, twilio_messaging, twilio_voice, whatsapp, widget
+from gateway.channels.conversation import Conversations
+from gateway.core.config import gateway_settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    """One HTTP connection pool per process, shared by Rasa calls and platform calls."""
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    async with httpx.AsyncClient(limits=limits) as client:
+        app.state.http = client
+        app.state.conversations = Conversations(gateway_settings(), client)
+        yield
 
 
 def create_app() -> FastAPI:
     """The FastAPI application with every route."""
     app = FastAPI(
+        lifespan=lifespan,
         title="Microneedling clinic assistant: gateway",
         description=(
             "The clinic API (free slots; book, read, move and cancel consultations with the "
-            "patient's phone number as proof), the staff API (behind a token) and health."
+            "patient's phone number as proof), the staff API (behind a token), the platform "
+            "webhooks (Telegram, WhatsApp, Twilio messaging and voice), the web widget and health."
         ),
         version="1.0.0",
     )
@@ -29,8 +48,25 @@ def create_app() -> FastAPI:
         )
         return JSONResponse(status_code=status.HTTP_400_BAD_REQUEST, content={"detail": problems})
 
-    for module in (health, slots, consultations, staff):
+    for module in (
+        health,
+        slots,
+        consultations,
+        staff,
+        telegram,
+        whatsapp,
+        twilio_messaging,
+        twilio_voice,
+        widget,
+    ):
         app.include_router(module.router)
+    # Browsers may call the widget's API only from the clinic's own sites.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=gateway_settings().allowed_origins(),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+    )
     return app
 
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages whose servers the tests start (PostgreSQL), when they are missing.
+# Installs the Debian packages the tests start when they are missing: PostgreSQL (booking races on
+# a real server) and Chromium (the web widget, driven by Playwright with executable_path).
 # Run as root (CI) or with sudo; does nothing when everything is already there.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then

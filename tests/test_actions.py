@@ -91,7 +91,7 @@ async def test_clinic_file_changes_are_picked_up_without_restart(tmp_path, monke
 
 
 async def test_handoff_in_opening_hours_records_and_promises_a_time(clinic, database_url):
-    [message], events = await run(
+    [message, transfer], events = await run(
         ActionRequestHandoff(), tracker(), at=local(clinic, "2026-11-23 10:00")
     )
     assert events == []
@@ -101,10 +101,11 @@ async def test_handoff_in_opening_hours_records_and_promises_a_time(clinic, data
     assert message["reference"] == record.reference
     assert message["reply_by"] == "today at 10:30am"
     assert message["front_desk"] == "+44 117 496 0123"
+    assert transfer["custom"] == {"handoff": {"reference": record.reference, "clinic_open": True}}
 
 
 async def test_handoff_when_closed_says_when_and_gives_urgent_routes(clinic, database_url):
-    [message], _ = await run(
+    [message, _transfer], _ = await run(
         ActionRequestHandoff(), tracker(), at=local(clinic, "2026-11-28 18:30")
     )
     assert message["response"] == "utter_handoff_closed"
@@ -115,7 +116,7 @@ async def test_handoff_when_closed_says_when_and_gives_urgent_routes(clinic, dat
 async def test_second_handoff_request_is_not_queued_twice(clinic, database_url):
     at = local(clinic, "2026-11-23 10:00")
     await run(ActionRequestHandoff(), tracker(), at=at)
-    [message], _ = await run(ActionRequestHandoff(), tracker(), at=at)
+    [message, _transfer], _ = await run(ActionRequestHandoff(), tracker(), at=at)
     assert message["response"] == "utter_handoff_already_waiting"
     assert len(list_handoffs(database_url)) == 1
 

@@ -71,7 +71,7 @@ def say(assistant, sender: str, message: str) -> list[dict]:
 
 
 def texts(replies: list[dict]) -> str:
-    return "\n".join(reply.get("text", "") for reply in replies)
+    return "\n".join(reply["text"] for reply in replies if reply.get("text"))
 
 
 def template_pattern(template: str) -> re.Pattern:
@@ -117,6 +117,8 @@ def test_every_reply_to_held_out_patient_questions_defers_or_is_not_about_the_tr
     for message in holdout.intent_examples:
         for reply in say(assistant, sender, message.get("text")):
             body = reply.get("text", "")
+            if not body:
+                continue  # a custom payload for the channel (the phone line's transfer)
             if verdicts_in(body):
                 failures.append((message.get("text"), "verdict", body[:80]))
             elif not has_deferral(body) and not any(

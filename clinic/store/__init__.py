@@ -7,8 +7,11 @@ from clinic.store.db import add_with_reference, database_session, engine_for, up
 from clinic.store.models import (
     Base,
     BookingRecord,
+    ButtonPayload,
     Consent,
     Handoff,
+    InboundMessage,
+    PendingOptions,
     ScreeningRecord,
     SlotClaim,
 )
@@ -16,6 +19,9 @@ from clinic.store.models import (
 __all__ = [
     "Base",
     "BookingRecord",
+    "ButtonPayload",
+    "InboundMessage",
+    "PendingOptions",
     "SlotClaim",
     "add_with_reference",
     "Consent",

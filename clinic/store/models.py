@@ -149,3 +149,36 @@ class SlotClaim(Base):
     )
     practitioner_id = Column(String(40), nullable=False)
     block_start = Column(UTCDateTime, nullable=False)
+
+
+class InboundMessage(Base):
+    """A platform message already handled: a second delivery of the same id is a replay."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "message_id", name="uq_inbound_message"),)
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    message_id = Column(String(128), nullable=False)
+    received_at = Column(UTCDateTime, nullable=False, index=True)
+
+
+class ButtonPayload(Base):
+    """A button's payload too long for a platform's limit (Telegram: 64 bytes), kept by token."""
+
+    __tablename__ = "button_payloads"
+
+    token = Column(String(24), primary_key=True)
+    payload = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+
+
+class PendingOptions(Base):
+    """The buttons last offered in a conversation on a channel without buttons (SMS, the phone
+    line), so that "2" or pressing 2 can mean the second option."""
+
+    __tablename__ = "pending_options"
+
+    conversation_id = Column(String(255), primary_key=True)
+    payloads = Column(Text, nullable=False)  # JSON list, in the order offered
+    updated_at = Column(UTCDateTime, nullable=False)
