@@ -38,8 +38,13 @@ def _banner(rasa_port: int, actions_port: int, gateway_port: int) -> str:
     return f"""
   The assistant is ready.
     Gateway             {gateway}  (API docs {gateway}/docs, health {gateway}/health)
+      website demo      {gateway}/  (the voice widget: <script src="{gateway}/widget.js">)
       clinic API        {gateway}/api/slots, {gateway}/api/consultations
       staff API         {gateway}/api/staff/...  ({staff})
+      channels          {gateway}/webhooks/telegram, /webhooks/whatsapp,
+                        /webhooks/twilio/messaging, /webhooks/twilio/voice
+                        (each answers 503 until its settings are set: see .env.example;
+                        `make channel-urls` prints what to paste into Meta's and Twilio's consoles)
     Rasa REST channel   POST {rest}
                         body {{"sender": "<conversation id>", "message": "<text>"}}
     Action server       http://127.0.0.1:{actions_port}/health

@@ -38,13 +38,14 @@ class Service:
     health_url: str
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    cwd: Path = ROOT
 
-    def start(self, log: IO[str] | None = None, cwd: Path = ROOT) -> None:
+    def start(self, log: IO[str] | None = None) -> None:
         """Start the process in its own process group, copying its output line by line."""
         env = {**os.environ, **QUIET_ENV, **self.env}
         self.process = subprocess.Popen(
             list(self.command),
-            cwd=cwd,
+            cwd=self.cwd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -100,12 +101,14 @@ class ProcessGroup:
     def __init__(self, services: Sequence[Service], log: IO[str] | None = None):
         self.services = list(services)
         self.log = log
+        self.ready_after: dict[str, float] = {}  # seconds from start to ready, per service
 
     def start(self, timeout_seconds: float = 240) -> None:
         """Start every service and wait until all are ready (raise StartupFailed if not)."""
+        started = time.monotonic()
         for service in self.services:
             service.start(self.log)
-        deadline = time.monotonic() + timeout_seconds
+        deadline = started + timeout_seconds
         waiting = list(self.services)
         while waiting:
             for service in list(waiting):
@@ -114,6 +117,7 @@ class ProcessGroup:
                     raise StartupFailed(f"{service.name} exited during start-up")
                 if service.is_ready():
                     waiting.remove(service)
+                    self.ready_after[service.name] = time.monotonic() - started
             if time.monotonic() > deadline:
                 self.stop()
                 names = ", ".join(s.name for s in waiting)

@@ -20,7 +20,7 @@ from gateway.channels.signatures import (
 )
 from gateway.core.config import gateway_settings
 from gateway.setup import main as setup_main
-from tests import fake_platforms
+from stack import fake_platforms
 from tests.test_rest_channel import free_port
 
 TWILIO_URL = "https://clinic.example/webhooks/twilio/voice?attempt=1"

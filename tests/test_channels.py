@@ -19,8 +19,8 @@ from rasa.shared.core.domain import Domain
 
 from clinic.handoff import list_handoffs
 from clinic.store import upgrade_database
+from stack import fake_platforms
 from stack.processes import ProcessGroup, action_server, gateway_server, rasa_server
-from tests import fake_platforms
 from tests.conftest import ROOT
 from tests.test_rest_channel import free_port
 

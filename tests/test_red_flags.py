@@ -6,13 +6,13 @@ level; no after-effect, negated or unrelated message may escalate.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
 from clinic.language.pipeline import load_pipeline
+from clinic.safety.evaluation import RED_FLAG_LABELS, load_labelled, score_red_flags
 from clinic.safety.red_flags import Level, assess_message, default_rules, load_red_flag_rules
 from clinic.settings import load_settings
 from tests.conftest import ROOT
@@ -21,7 +21,6 @@ SETS = {
     "development": ROOT / "tests" / "safety" / "red_flag_messages.yml",
     "independent": ROOT / "tests" / "safety" / "red_flag_holdout.yml",
 }
-ESCALATING = {"emergency": Level.EMERGENCY, "urgent": Level.URGENT}
 
 
 @pytest.fixture(scope="module")
@@ -29,31 +28,16 @@ def nlp():
     return load_pipeline(str(load_settings().spacy_pipeline))
 
 
-def correct(label: str, level: Level) -> bool:
-    if label in ESCALATING:
-        return level is ESCALATING[label]
-    return level not in ESCALATING.values()
-
-
 @pytest.mark.parametrize("name", SETS)
 def test_labelled_messages_escalate_exactly_when_they_should(nlp, name, capsys):
-    messages = yaml.safe_load(SETS[name].read_text())["messages"]
+    messages = load_labelled(SETS[name])
     assert len(messages) >= 150 if name == "development" else len(messages) >= 100
-    right, total, wrong = Counter(), Counter(), []
-    for message in messages:
-        assessment = assess_message(nlp, message["text"])
-        total[message["label"]] += 1
-        if correct(message["label"], assessment.level):
-            right[message["label"]] += 1
-        else:
-            wrong.append((message["label"], assessment.level.value, message["text"]))
+    score = score_red_flags(nlp, messages)
     with capsys.disabled():
         print(f"\nred-flag check, {name} set ({SETS[name].name}, {len(messages)} messages):")
-        for label in ("emergency", "urgent", "after_effect", "negated", "unrelated"):
-            print(f"  {label:13} {right[label]:3d} / {total[label]:3d} correct")
-        print(f"  overall       {sum(right.values())} / {len(messages)}")
-    assert set(total) == {"emergency", "urgent", "after_effect", "negated", "unrelated"}
-    assert not wrong, wrong
+        print("\n".join(score.lines()))
+    assert set(score.total) == set(RED_FLAG_LABELS)
+    assert not score.wrong, score.wrong
 
 
 @pytest.mark.parametrize(

@@ -3,42 +3,21 @@ and never telling a patient they are suitable."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from rasa.shared.core.domain import Domain
 
 from clinic.safety.deferral import has_deferral, verdicts_in
+from clinic.safety.evaluation import check_responses, seed_names
 from tests.conftest import ROOT
 
-SEEDS = {path.name for path in (ROOT / "knowledge" / "seeds").glob("*.txt")}
-NON_SEED_SOURCES = {
-    "clinic.yml",
-    "assistant",
-    "knowledge/red_flags.yml",
-    "knowledge/screening_rules.yml",
-}
+SEEDS = seed_names(ROOT / "knowledge" / "seeds")
 DOMAIN = Domain.load(str(ROOT / "domain"))
-VARIANTS = [
-    (name, index, variant)
-    for name, variants in sorted(DOMAIN.responses.items())
-    for index, variant in enumerate(variants)
-]
-IDS = [f"{name}[{index}]" for name, index, _ in VARIANTS]
-# Claims about the procedure that only a sourced, deferring answer may make.
-TREATMENT_CLAIMS = re.compile(
-    r"\b(collagen|heal(s|ing)?|side[- ]effects?|risks?|downtime|recovery|numbing|results?|"
-    r"safe(ly|ty)?|pain(ful)?|hurts?|scar(s|ring)?|infection|pigment)\b",
-    re.IGNORECASE,
-)
-
-
-def sources(variant: dict) -> list[str]:
-    return list((variant.get("metadata") or {}).get("source") or [])
+CHECKS = check_responses(DOMAIN.responses, SEEDS)
+IDS = [f"{check.name}[{check.index}]" for check in CHECKS]
 
 
 def test_the_domain_has_every_response_kind():
-    names = {name for name, _, _ in VARIANTS}
+    names = set(DOMAIN.responses)
     assert len([n for n in names if n.startswith("utter_faq/")]) >= 30
     assert {
         "utter_greet",
@@ -48,35 +27,23 @@ def test_the_domain_has_every_response_kind():
     } <= names
 
 
-@pytest.mark.parametrize(("name", "index", "variant"), VARIANTS, ids=IDS)
-def test_every_variant_names_known_sources(name, index, variant):
-    found = sources(variant)
-    assert found, f"{name}[{index}] has no metadata.source"
-    unknown = set(found) - SEEDS - NON_SEED_SOURCES
-    assert not unknown, f"{name}[{index}] cites unknown sources {unknown}"
+@pytest.mark.parametrize("check", CHECKS, ids=IDS)
+def test_every_variant_names_known_sources(check):
+    assert check.sources, f"{check.name}[{check.index}] has no metadata.source"
+    assert not check.unknown_sources, f"{check.name}[{check.index}] cites unknown sources"
 
 
-def is_about_the_treatment(name: str, variant: dict) -> bool:
-    """Drawing on the patient-information seeds, or mentioning the procedure's effects."""
-    return (
-        name.startswith("utter_faq/")
-        or any(source in SEEDS for source in sources(variant))
-        or bool(TREATMENT_CLAIMS.search(variant.get("text") or ""))
-    )
-
-
-@pytest.mark.parametrize(("name", "index", "variant"), VARIANTS, ids=IDS)
-def test_answers_about_the_treatment_defer_to_a_professional(name, index, variant):
-    if is_about_the_treatment(name, variant):
-        assert has_deferral(variant["text"]), f"{name}[{index}] has no deferral to a professional"
+@pytest.mark.parametrize("check", CHECKS, ids=IDS)
+def test_answers_about_the_treatment_defer_to_a_professional(check):
+    if check.about_treatment:
+        assert check.defers, f"{check.name}[{check.index}] has no deferral to a professional"
     else:
-        assert not any(source in SEEDS for source in sources(variant))
+        assert not set(check.sources) & SEEDS
 
 
-@pytest.mark.parametrize(("name", "index", "variant"), VARIANTS, ids=IDS)
-def test_no_response_tells_a_patient_they_are_suitable(name, index, variant):
-    text = " ".join([variant.get("text") or ""] + [b["title"] for b in variant.get("buttons", [])])
-    assert verdicts_in(text) == [], f"{name}[{index}] gives a verdict"
+@pytest.mark.parametrize("check", CHECKS, ids=IDS)
+def test_no_response_tells_a_patient_they_are_suitable(check):
+    assert check.verdicts == (), f"{check.name}[{check.index}] gives a verdict"
 
 
 @pytest.mark.parametrize(

@@ -22,14 +22,15 @@ from sqlalchemy import create_engine, text
 
 from clinic.handoff import list_handoffs
 from clinic.safety.deferral import has_deferral, verdicts_in
+from clinic.safety.evaluation import check_variant, seed_names
 from clinic.screening.records import current_consent, screenings_for
 from clinic.store import upgrade_database
 from stack.processes import ProcessGroup, action_server, rasa_server
 from tests.conftest import ROOT
-from tests.test_response_safety import is_about_the_treatment
 
 MODEL = ROOT / "models" / "current.tar.gz"
 DOMAIN = Domain.load(str(ROOT / "domain"))
+SEEDS = seed_names(ROOT / "knowledge" / "seeds")
 
 
 def free_port() -> int:
@@ -84,7 +85,7 @@ NON_TREATMENT_TEMPLATES = [
     template_pattern(variant["text"])
     for name, variants in DOMAIN.responses.items()
     for variant in variants
-    if not is_about_the_treatment(name, variant)
+    if not check_variant(name, 0, variant, SEEDS).about_treatment
 ]
 
 

@@ -1,8 +1,14 @@
 """A small fake of Telegram's Bot API, Meta's Graph API and Twilio's REST API on loopback: it
-records what the gateway sends and answers like the real ones, and can be told to fail."""
+records what the gateway sends and answers like the real ones, and can be told to fail.
+
+The tests run it in a thread (`start`); the benchmark runs it as its own process
+(`python -m stack.fake_platforms PORT`) and asks `GET /_sent/{platform}/{recipient}` for the
+messages sent to one chat.
+"""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,6 +34,7 @@ class FakePlatforms:
     """The fake server's state: the calls received, and how many next calls should fail."""
 
     calls: list[Call] = field(default_factory=list)
+    by_recipient: dict[tuple[str, str], list[Call]] = field(default_factory=dict)
     fail_next: int = 0
     port: int = 0
 
@@ -52,9 +59,9 @@ def create_app(state: FakePlatforms) -> FastAPI:
         if state.fail_next > 0:
             state.fail_next -= 1
             return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
-        state.calls.append(
-            Call(platform, request.url.path, body_json, body_form, dict(request.headers))
-        )
+        call = Call(platform, request.url.path, body_json, body_form, dict(request.headers))
+        state.calls.append(call)
+        state.by_recipient.setdefault((platform, recipient_of(call)), []).append(call)
         return None
 
     @app.post("/telegram/{path:path}")
@@ -69,7 +76,19 @@ def create_app(state: FakePlatforms) -> FastAPI:
     async def twilio(path: str, request: Request):
         return await record("twilio", request) or JSONResponse({"sid": "SMfake"}, status_code=201)
 
+    @app.get("/_sent/{platform}/{recipient}")
+    async def sent(platform: str, recipient: str):
+        """Every message the gateway sent to one recipient (a chat id, a wa_id, a number)."""
+        calls = state.by_recipient.get((platform, recipient), [])
+        return [{"path": c.path, "json": c.json, "form": c.form} for c in calls]
+
     return app
+
+
+def recipient_of(call: Call) -> str:
+    """Who a recorded message was for: Telegram's chat_id, Meta's `to`, Twilio's `To`."""
+    body = call.json or call.form or {}
+    return str(body.get("chat_id") or body.get("to") or body.get("To") or "")
 
 
 def start(port: int) -> tuple[FakePlatforms, uvicorn.Server]:
@@ -87,3 +106,13 @@ def start(port: int) -> tuple[FakePlatforms, uvicorn.Server]:
             raise RuntimeError("the fake platform server did not start")
         time.sleep(0.05)
     return state, server
+
+
+if __name__ == "__main__":
+    uvicorn.run(
+        create_app(FakePlatforms(port=int(sys.argv[1]))),
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_level="warning",
+        access_log=False,
+    )

@@ -1,0 +1,1 @@
+"""`make bench`: speed and memory, against the stock Rasa assistant."""
