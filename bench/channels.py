@@ -9,6 +9,7 @@ import hmac
 import itertools
 import json
 import re
+import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -96,7 +97,9 @@ class Delivered:
 
 def telegram(target: Target) -> Send:
     """Telegram's webhook with its secret token; the reply is read from the fake Bot API."""
-    delivered, update_ids = Delivered(target, "telegram"), itertools.count(1)
+    # Update ids are unique across runs: the gateway drops a repeated one as a replay.
+    delivered = Delivered(target, "telegram")
+    update_ids = itertools.count(uuid.uuid4().int % 10**12)
     headers = {"X-Telegram-Bot-Api-Secret-Token": target.telegram_secret}
 
     async def send(client: httpx.AsyncClient, sender: str, text: str) -> Turn:
@@ -133,7 +136,7 @@ def telegram(target: Target) -> Send:
 
 def whatsapp(target: Target) -> Send:
     """Meta's webhook signed with the app secret; the reply is read from the fake Graph API."""
-    delivered, ids = Delivered(target, "whatsapp"), itertools.count(1)
+    delivered, ids = Delivered(target, "whatsapp"), itertools.count(uuid.uuid4().int % 10**12)
 
     async def send(client: httpx.AsyncClient, sender: str, text: str) -> Turn:
         wa_id = f"4474{sender}"

@@ -107,7 +107,7 @@ async def run_load(
                     else:
                         turn = await send(client, sender, step.resolve(turn.options))
                 except (httpx.HTTPError, BadReply, ValueError, KeyError) as error:
-                    kind = type(error).__name__
+                    kind = f"{type(error).__name__}: {error}"[:80]
                     run.errors += 1
                     run.error_kinds[kind] = run.error_kinds.get(kind, 0) + 1
                     return

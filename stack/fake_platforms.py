@@ -115,4 +115,5 @@ if __name__ == "__main__":
         port=int(sys.argv[1]),
         log_level="warning",
         access_log=False,
+        ws="none",  # Rasa pins an older websockets than uvicorn's auto-detection expects
     )
