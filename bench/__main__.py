@@ -33,12 +33,14 @@ from bench.scenarios import FAQ, MIX, PHONE, STOCK
 from stack.processes import (
     BIN,
     QUIET_ENV,
+    RASA_ENV,
     ROOT,
     ProcessGroup,
     Service,
     action_server,
     gateway_server,
     rasa_server,
+    write_endpoints,
 )
 
 MB = 1024 * 1024
@@ -102,11 +104,7 @@ def bench_ours(model: Path, seconds: float, runs: list[dict]) -> dict:
     from clinic.store import upgrade_database
 
     upgrade_database(database_url)
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{ports['actions']}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'tracker.db'}\n"
-    )
+    endpoints = write_endpoints(tmp / "endpoints.yml", ports["actions"], tmp / "tracker.db")
     target = channels.Target(
         rasa=f"http://127.0.0.1:{ports['rasa']}",
         gateway=f"http://127.0.0.1:{ports['gateway']}",
@@ -193,6 +191,8 @@ def bench_stock(model: Path, project: Path, seconds: float, runs: list[dict]) ->
             str(port),
         ],
         f"http://127.0.0.1:{port}/",
+        # The same server settings as ours: the comparison is of the assistants.
+        env=dict(RASA_ENV),
     )
     # `rasa run` reads the stock project's credentials.yml and endpoints.yml from its folder.
     rasa.cwd = project

@@ -11,7 +11,13 @@ import httpx
 import pytest
 
 from clinic.store import upgrade_database
-from stack.processes import ProcessGroup, action_server, gateway_server, rasa_server
+from stack.processes import (
+    ProcessGroup,
+    action_server,
+    gateway_server,
+    rasa_server,
+    write_endpoints,
+)
 from tests.conftest import ROOT
 from tests.test_rest_channel import free_port, texts
 
@@ -27,10 +33,8 @@ class Stack:
         self.database_url = f"sqlite:///{tmp / 'clinic.db'}"
         upgrade_database(self.database_url)
         self.ports = {"rasa": free_port(), "actions": free_port(), "gateway": free_port()}
-        self.endpoints = tmp / "endpoints.yml"
-        self.endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.ports['actions']}/webhook\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'tracker.db'}\n"
+        self.endpoints = write_endpoints(
+            tmp / "endpoints.yml", self.ports["actions"], tmp / "tracker.db"
         )
         self.group: ProcessGroup | None = None
 

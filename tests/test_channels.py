@@ -20,7 +20,13 @@ from rasa.shared.core.domain import Domain
 from clinic.handoff import list_handoffs
 from clinic.store import upgrade_database
 from stack import fake_platforms
-from stack.processes import ProcessGroup, action_server, gateway_server, rasa_server
+from stack.processes import (
+    ProcessGroup,
+    action_server,
+    gateway_server,
+    rasa_server,
+    write_endpoints,
+)
 from tests.conftest import ROOT
 from tests.test_rest_channel import free_port
 
@@ -54,11 +60,7 @@ def channels(tmp_path_factory):
     database_url = f"sqlite:///{tmp / 'clinic.db'}"
     upgrade_database(database_url)
     ports = {name: free_port() for name in ("rasa", "actions", "open", "closed")}
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{ports['actions']}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'tracker.db'}\n"
-    )
+    endpoints = write_endpoints(tmp / "endpoints.yml", ports["actions"], tmp / "tracker.db")
     opened, closed = clinic_file(tmp, ["00:00-23:59"]), clinic_file(tmp, [])
     common = {
         "DATABASE_URL": database_url,

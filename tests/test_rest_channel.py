@@ -25,7 +25,7 @@ from clinic.safety.deferral import has_deferral, verdicts_in
 from clinic.safety.evaluation import check_variant, seed_names
 from clinic.screening.records import current_consent, screenings_for
 from clinic.store import upgrade_database
-from stack.processes import ProcessGroup, action_server, rasa_server
+from stack.processes import ProcessGroup, action_server, rasa_server, write_endpoints
 from tests.conftest import ROOT
 
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -48,11 +48,7 @@ def assistant(tmp_path_factory):
     tracker_url = f"sqlite:///{tmp / 'tracker.db'}"
     upgrade_database(database_url)
     actions_port, rasa_port = free_port(), free_port()
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'tracker.db'}\n"
-    )
+    endpoints = write_endpoints(tmp / "endpoints.yml", actions_port, tmp / "tracker.db")
     actions = action_server(actions_port)
     actions.env["DATABASE_URL"] = database_url
     with open(tmp / "stack.log", "w") as log:
