@@ -66,7 +66,7 @@ build/spacy/base.txt: FORCE
 $(SPACY_PIPELINE)/meta.json: knowledge/vocabulary.yml clinic/language/build.py clinic/language/vocabulary.py build/spacy/base.txt | $(VENV)/.installed
 	$(PY) -m clinic.language.build --vocabulary knowledge/vocabulary.yml --base $(SPACY_BASE) --out $(SPACY_PIPELINE)
 
-system-packages: ## install the Debian packages the tests start (PostgreSQL, Chromium), if missing
+system-packages: ## install the Debian packages the tests start (PostgreSQL, Redis, nginx, Chromium), if missing
 	scripts/system_packages.sh
 
 db: $(VENV)/.installed ## create or upgrade the clinic database (DATABASE_URL, default var/clinic.db)

@@ -73,13 +73,34 @@ def train(name: str, cwd: Path, args: list[str]) -> dict:
     }
 
 
+# Warming up: the first messages of each shape make TensorFlow trace its graphs (seconds each).
+# Every script of the mix is run to its end (about 120 messages) before anything is measured.
+WARM_UP_MESSAGES, WARM_UP_SECONDS = 120, 120.0
+
+
 def measure(
-    assistant: str, path: str, send, scripts, concurrency: int, seconds: float, begin=None
+    assistant: str,
+    path: str,
+    send,
+    scripts,
+    concurrency: int,
+    seconds: float,
+    begin=None,
+    max_messages: int | None = None,
 ) -> dict:
     """One load run, summarised and printed."""
     prefix = f"{next(PREFIXES)}"
     run = asyncio.run(
-        run_load(path, send, scripts, concurrency, seconds, sender_prefix=prefix, begin=begin)
+        run_load(
+            path,
+            send,
+            scripts,
+            concurrency,
+            seconds,
+            sender_prefix=prefix,
+            begin=begin,
+            max_messages=max_messages,
+        )
     )
     summary = {"assistant": assistant, **run.summary()}
     print(
@@ -149,7 +170,9 @@ def bench_ours(model: Path, seconds: float, runs: list[dict]) -> dict:
     try:
         rest = channels.rest(target)
         print("warming up...", flush=True)
-        warm = measure("ours", "warm-up", rest, MIX, 2, max(5.0, seconds / 4))
+        warm = measure(
+            "ours", "warm-up", rest, MIX, 2, WARM_UP_SECONDS, max_messages=WARM_UP_MESSAGES
+        )
         assert warm["errors"] == 0, "errors while warming up: see the stack log"
         result["rss_mb_after_warm_up"] = memory(group)
 
@@ -203,7 +226,9 @@ def bench_stock(model: Path, project: Path, seconds: float, runs: list[dict]) ->
     try:
         target = channels.Target(rasa=f"http://127.0.0.1:{port}")
         rest = channels.rest(target)
-        warm = measure("stock", "warm-up", rest, STOCK, 2, max(5.0, seconds / 4))
+        warm = measure(
+            "stock", "warm-up", rest, STOCK, 2, WARM_UP_SECONDS, max_messages=WARM_UP_MESSAGES
+        )
         assert warm["errors"] == 0, "errors while warming up the stock assistant"
         for concurrency in (1, 20):
             runs.append(measure("stock", "rest", rest, STOCK, concurrency, seconds))

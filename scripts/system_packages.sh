@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests start when they are missing: PostgreSQL (booking races on
-# a real server) and Chromium (the web widget, driven by Playwright with executable_path).
+# Installs the Debian packages the tests and `make cluster` start when they are missing: PostgreSQL
+# (booking races, the production tracker store), Redis (Rasa's lock store across instances), nginx
+# (the load balancer) and Chromium (the web widget, driven by Playwright with executable_path).
 # Run as root (CI) or with sudo; does nothing when everything is already there.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""

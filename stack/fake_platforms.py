@@ -91,21 +91,24 @@ def recipient_of(call: Call) -> str:
     return str(body.get("chat_id") or body.get("to") or body.get("To") or "")
 
 
-def start(port: int) -> tuple[FakePlatforms, uvicorn.Server]:
-    """Serve the fake platforms in a background thread until `server.should_exit` is set."""
-    state = FakePlatforms(port=port)
+def serve(app, port: int) -> uvicorn.Server:
+    """Serve an ASGI app on loopback in a background thread until `server.should_exit` is set."""
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(state), host="127.0.0.1", port=port, log_level="warning", ws="none"
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
     )
     threading.Thread(target=server.run, daemon=True).start()
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline:
-            raise RuntimeError("the fake platform server did not start")
+            raise RuntimeError(f"the server on port {port} did not start")
         time.sleep(0.05)
-    return state, server
+    return server
+
+
+def start(port: int) -> tuple[FakePlatforms, uvicorn.Server]:
+    """Serve the fake platforms in a background thread until `server.should_exit` is set."""
+    state = FakePlatforms(port=port)
+    return state, serve(create_app(state), port)
 
 
 if __name__ == "__main__":
