@@ -30,7 +30,7 @@ MIN_MACRO_F1 := 0.90
 TRAIN_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null) $(SPACY_PIPELINE)/meta.json
 
 .PHONY: help install run shell train test validate pytest conversation-tests nlu-eval evaluate bench \
-        annotate-conversations channel-urls telegram-webhook \
+        annotate-conversations channel-urls telegram-webhook cluster \
         lint format lock db handoffs clean system-packages FORCE
 
 help: ## list the targets
@@ -119,6 +119,11 @@ nlu-eval: $(MODEL) ## NLU on the held-out file: per-intent F1, fails below the m
 
 test: validate pytest conversation-tests nlu-eval ## every test, from a fresh clone
 	@echo "make test: all passed"
+
+cluster: $(MODEL) system-packages ## the production profile: PostgreSQL, Redis, 2 of each process behind nginx
+	$(PY) -m stack.cluster --instances $(INSTANCES)
+
+INSTANCES ?= 2
 
 # Trains both assistants from scratch (about 6 minutes) unless BENCH_ARGS=--skip-training.
 BENCH_ARGS ?=

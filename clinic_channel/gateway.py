@@ -17,6 +17,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from clinic_nlu.resilience import MessageGivenUp
+
 logger = logging.getLogger(__name__)
 
 CHANNELS = {"telegram", "whatsapp", "sms", "phone", "web", "rest"}
@@ -66,6 +68,10 @@ class GatewayInput(InputChannel):
                 await on_new_message(
                     UserMessage(text, collector, sender, input_channel=channel, metadata=metadata)
                 )
+            except MessageGivenUp as given_up:
+                # Nothing of this message was saved: the patient can simply say it again.
+                logger.error("%s (channel %s): the message is given up", given_up, channel)
+                return response.json({"error": "a service the assistant needs is down"}, status=503)
             except CancelledError:
                 logger.error("gateway message timed out (channel %s)", channel)
                 return response.json({"error": "timed out"}, status=504)

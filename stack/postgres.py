@@ -108,7 +108,7 @@ class PostgresServer:
                 "start",
             ],
         )
-        server._as_postgres, server._bin_dir = as_postgres, bin_dir
+        server._as_postgres, server._bin_dir, server._options = as_postgres, bin_dir, options
         server._wait_ready()
         return server
 
@@ -138,6 +138,23 @@ class PostgresServer:
             cursor.execute(f'CREATE DATABASE "{name}"')
         connection.close()
         return self.url(name)
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run(
+            self._as_postgres,
+            [str(self._bin_dir / "pg_ctl"), "-D", str(self.directory / "data"), *args],
+        )
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data (a database outage, in tests)."""
+        self._pg_ctl("-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a halted server again with the options it had."""
+        self._pg_ctl(
+            "-o", self._options, "-l", str(self.directory / "server.log"), "-w", "-t", "60", "start"
+        )
+        self._wait_ready()
 
     def stop(self) -> None:
         """Stop the server and remove its files."""

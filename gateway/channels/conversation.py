@@ -122,7 +122,10 @@ class Conversations:
                 type(error).__name__,
             )
             return [
-                Reply(f"Sorry, I can't answer just now. Please call us on {self.front_desk()}.")
+                Reply(
+                    f"Sorry, I can't answer just now. Please call us on {self.front_desk()}.",
+                    custom={"unavailable": True},
+                )
             ]
         return [
             Reply(

@@ -219,6 +219,12 @@ async def voice_turn(
     outcome = await talk.handle(
         Inbound("phone", conversation, speech, None, {"phone": caller, "call_sid": call})
     )
+    if any((r.custom or {}).get("unavailable") for r in outcome.replies):
+        # The assistant can't answer now: the caller goes to a person, not to silence.
+        return twiml(
+            say("Sorry, I can't answer that just now.", clinic),
+            *_redirect_to_front_desk(clinic, settings, caller, conversation),
+        )
     text, options, handoff = voice_reply(outcome.replies)
     await run_in_threadpool(
         remember_options, settings.database_url, conversation, options, datetime.now(timezone.utc)

@@ -1,0 +1,69 @@
+"""Rasa's SQL tracker store, made to fail whole when the database is down and to ride out a restart.
+
+Rasa wraps every tracker store in a fail-safe one: when the database cannot be read it carries on
+with an empty conversation in memory, and when it cannot be written it keeps the conversation in
+memory only. A patient in the middle of a booking would be greeted as a stranger, and what they
+said would be lost at the next restart. Here a database error becomes `TrackerStoreUnavailable`,
+which the fail-safe wrapper does not catch: the message is given up before anything is saved, the
+gateway gives the patient the clinic's number, and the next message after the database is back
+carries on from the last saved turn.
+
+Rasa's engine also hands out pooled connections without checking them, so after PostgreSQL
+restarts the first message on each stale connection would fail. Here every connection is checked
+before use (`pool_pre_ping`) and connecting gives up after a few seconds.
+
+    tracker_store:
+      type: clinic_channel.tracker_store.ResilientSQLTrackerStore
+      dialect: postgresql        (or sqlite)
+      ...                        (the same settings as Rasa's `type: SQL`)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.exc import SQLAlchemyError
+
+from clinic_nlu.resilience import TrackerStoreUnavailable
+
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+class ResilientSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that fails whole, with PostgreSQL connections checked before use."""
+
+    def __init__(self, domain: Domain | None = None, **kwargs: Any) -> None:
+        super().__init__(domain, **kwargs)
+        url = self.engine.url
+        if url.get_backend_name() != "postgresql":
+            return
+        options = create_engine_kwargs(url)
+        connect_args = options.pop("connect_args", {})
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url, pool_pre_ping=True, connect_args=connect_args, **options
+        )
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        try:
+            return await super().retrieve(sender_id)
+        except SQLAlchemyError as error:
+            raise TrackerStoreUnavailable(type(error).__name__) from error
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        try:
+            return await super().retrieve_full_tracker(conversation_id)
+        except SQLAlchemyError as error:
+            raise TrackerStoreUnavailable(type(error).__name__) from error
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await super().save(tracker)
+        except SQLAlchemyError as error:
+            raise TrackerStoreUnavailable(type(error).__name__) from error
