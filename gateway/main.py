@@ -14,6 +14,7 @@ from gateway.api.routes import consultations, health, slots, staff
 from gateway.channels import telegram, twilio_messaging, twilio_voice, whatsapp, widget
 from gateway.channels.conversation import Conversations
 from gateway.core.config import gateway_settings
+from gateway.core.limits import BodySizeLimit
 
 
 @asynccontextmanager
@@ -67,6 +68,8 @@ def create_app() -> FastAPI:
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
     )
+    # Outermost: an oversized body is refused before anything else reads it.
+    app.add_middleware(BodySizeLimit, max_bytes=gateway_settings().max_request_bytes)
     return app
 
 

@@ -73,6 +73,13 @@ async def send_replies(
             await api.post(_api(settings, "sendMessage"), "sendMessage", json=body)
 
 
+def _chat_id(value) -> int:
+    """A chat id is an integer (a JSON number); anything else is not a Telegram update."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("chat id is not an integer")
+    return value
+
+
 @router.post("/webhooks/telegram", responses={400: {}, 403: {}, 503: {}})
 async def telegram_webhook(
     request: Request,
@@ -88,21 +95,21 @@ async def telegram_webhook(
     try:
         update = json.loads(await request.body())
         update_id = int(update["update_id"])
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError) as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "not a Telegram update") from error
     api = platform(request, "telegram")
     callback, message = update.get("callback_query"), update.get("message")
     try:
-        if callback:
-            chat_id = callback["message"]["chat"]["id"]
+        if isinstance(callback, dict):
+            chat_id = _chat_id(callback["message"]["chat"]["id"])
             text = await _payload(settings, str(callback.get("data") or ""))
             await api.post(
                 _api(settings, "answerCallbackQuery"),
                 "answerCallbackQuery",
                 json={"callback_query_id": callback["id"]},
             )
-        elif message and isinstance(message.get("text"), str):
-            chat_id, text = message["chat"]["id"], message["text"]
+        elif isinstance(message, dict) and isinstance(message.get("text"), str):
+            chat_id, text = _chat_id(message["chat"]["id"]), message["text"]
         else:
             return {"ok": True}  # stickers, joins, edits: nothing to answer
     except (KeyError, TypeError) as error:

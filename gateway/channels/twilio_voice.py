@@ -184,8 +184,10 @@ async def voice_turn(
     clinic = current_clinic(settings.clinic_file)
     caller, call = form.get("From", ""), form.get("CallSid", "")
     conversation = f"phone:{caller}"
-    attempt = int(request.query_params.get("attempt", "0") or 0)
-    digits = (form.get("Digits") or "").strip()
+    given_attempt = request.query_params.get("attempt", "0")
+    attempt = min(int(given_attempt), 9) if given_attempt.isdecimal() else 0
+    # Keys only: "*", "#" and anything else a form could carry are not a choice.
+    digits = "".join(c for c in form.get("Digits") or "" if c in "0123456789")[:3]
     speech = (form.get("SpeechResult") or "").strip()
 
     if digits == "0" or re.search(r"\b(front desk|operator|receptionist)\b", speech.lower()):

@@ -29,6 +29,8 @@ class GatewaySettings(BaseSettings):
     rasa_timeout_seconds: float = Field(20, env="RASA_TIMEOUT_SECONDS")
     # Messages per minute one sender may send before being asked to slow down.
     rate_limit_per_minute: int = Field(30, env="RATE_LIMIT_PER_MINUTE")
+    # Any request body over this gets 413 before a route reads it.
+    max_request_bytes: int = Field(64 * 1024, env="MAX_REQUEST_BYTES")
     # The public address platforms call (Twilio signs requests over the exact public URL).
     public_base_url: str = Field("http://127.0.0.1:8000", env="PUBLIC_BASE_URL")
 
