@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
-import time
 
 from stack.processes import (
     BIN,
@@ -22,6 +20,7 @@ from stack.processes import (
     action_server,
     gateway_server,
     rasa_server,
+    serve_until_interrupted,
 )
 
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -65,34 +64,13 @@ def run_stack(rasa_port: int, actions_port: int, gateway_port: int) -> int:
             gateway_server(gateway_port, {"RASA_URL": f"http://127.0.0.1:{rasa_port}"}),
         ]
     )
-    stopping = False
-
-    def _stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    print("Starting the action server, Rasa and the gateway (Rasa takes about half a minute)...")
-    try:
-        group.start()
-    except StartupFailed as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(_banner(rasa_port, actions_port, gateway_port), flush=True)
-    try:
-        while not stopping:
-            exited = group.first_exited()
-            if exited is not None:
-                print(
-                    f"error: {exited.name} stopped unexpectedly; stopping the rest", file=sys.stderr
-                )
-                return 1
-            time.sleep(0.5)
-    finally:
-        print("Stopping...", flush=True)
-        group.stop()
-    return 0
+    return serve_until_interrupted(
+        "Starting the action server, Rasa and the gateway (Rasa takes about half a minute)...",
+        group.start,
+        lambda: _banner(rasa_port, actions_port, gateway_port),
+        group.first_exited,
+        group.stop,
+    )
 
 
 def run_shell(actions_port: int, rasa_port: int) -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from stack.processes import (
     action_server,
     gateway_server,
     rasa_server,
+    serve_until_interrupted,
 )
 from stack.redis import RedisServer
 
@@ -38,10 +38,11 @@ PRODUCTION_ENDPOINTS = ROOT / "endpoints.production.yml"
 NGINX_CONF = """\
 # Written by stack/cluster.py for one run; the same upstream and proxy settings suit a real server.
 worker_processes 1;
+worker_rlimit_nofile 16384;
 daemon off;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 1024; }}
+events {{ worker_connections 8192; }}
 http {{
     # Requests carry patients' messages and phone numbers: nginx keeps no access log.
     access_log off;
@@ -62,10 +63,14 @@ http {{
     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     proxy_set_header X-Forwarded-Proto $scheme;
     proxy_connect_timeout 2s;
-    proxy_read_timeout 30s;
-    # A request that never reached an instance (it is down) goes to the next one; one that did
-    # reach it is never sent twice (nginx does not retry POSTs that were sent).
-    proxy_next_upstream error timeout;
+    # Longer than any wait behind it (the gateway waits RASA_TIMEOUT_SECONDS for Rasa, Rasa
+    # ACTION_TIMEOUT_SECONDS for an action): the process behind answers, not nginx.
+    proxy_read_timeout 120s;
+    # A request that could not reach an instance (it is down) goes to the next one; a slow
+    # answer is not a failure. A POST that reached an instance is never sent twice. Instances
+    # are never taken out of the pool (max_fails=0): a refused connection costs nothing on
+    # loopback, and the next request tries again.
+    proxy_next_upstream error;
 {upstreams}
 }}
 """
@@ -74,6 +79,9 @@ UPSTREAM = """\
     upstream {name} {{
 {servers}
         keepalive 32;
+        # Shorter than the instances' own idle timeout (Sanic's and uvicorn's 5 s), so nginx
+        # never reuses a connection the instance is closing.
+        keepalive_timeout 4s;
     }}
     server {{
         listen 127.0.0.1:{port};
@@ -88,9 +96,7 @@ def nginx_conf(directory: Path, pools: dict[str, tuple[int, list[int]]]) -> str:
         UPSTREAM.format(
             name=name,
             port=port,
-            servers="\n".join(
-                f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports
-            ),
+            servers="\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in ports),
         )
         for name, (port, ports) in pools.items()
     )
@@ -249,25 +255,18 @@ def main() -> int:
         print("error: no trained model: run `make train`", file=sys.stderr)
         return 1
     cluster = Cluster(instances=args.instances, gateway_port=args.gateway_port)
-    stopping = False
-
-    def _stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    print(
+    return serve_until_interrupted(
         f"Starting PostgreSQL, Redis, {args.instances} action servers, {args.instances} Rasa "
         f"servers, {args.instances} gateways and nginx (Rasa takes about a minute)...",
-        flush=True,
+        cluster.start,
+        lambda: _banner(cluster),
+        lambda: cluster.group.first_exited() if cluster.group else None,
+        cluster.stop,
     )
-    try:
-        cluster.start()
-    except StartupFailed as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(
+
+
+def _banner(cluster: Cluster) -> str:
+    return (
         f"\n  The cluster is ready.\n"
         f"    Gateways (nginx)  http://127.0.0.1:{cluster.gateway_port}  "
         f"-> {cluster.ports['gateway']}\n"
@@ -276,20 +275,8 @@ def main() -> int:
         f"-> {cluster.ports['actions']}\n"
         f"    PostgreSQL        {cluster.tracker_url.rsplit('/', 1)[0]}  (clinic, tracker)\n"
         f"    Redis             {cluster.redis.url if cluster.redis else ''}\n"
-        f"  Press Ctrl-C to stop everything.\n",
-        flush=True,
+        f"  Press Ctrl-C to stop everything.\n"
     )
-    try:
-        while not stopping:
-            exited = cluster.group.first_exited() if cluster.group else None
-            if exited is not None:
-                print(f"error: {exited.name} stopped; stopping the rest", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
-    finally:
-        print("Stopping...", flush=True)
-        cluster.stop()
-    return 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -205,3 +205,42 @@ def gateway_server(port: int = 8000, env: dict[str, str] | None = None) -> Servi
         health_url=f"http://127.0.0.1:{port}/health",
         env={"GATEWAY_PORT": str(port), **(env or {})},
     )
+
+
+def serve_until_interrupted(
+    starting: str,
+    start: Callable[[], None],
+    banner: Callable[[], str],
+    first_exited: Callable[[], Service | None],
+    stop: Callable[[], None],
+) -> int:
+    """Start, print the banner, then wait for Ctrl-C (or SIGTERM) or a process that stops on its
+    own; stop everything either way. The exit status of `make run` and `make cluster`."""
+    stopping = False
+
+    def _stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print(starting, flush=True)
+    try:
+        start()
+    except StartupFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(banner(), flush=True)
+    try:
+        while not stopping:
+            exited = first_exited()
+            if exited is not None:
+                print(
+                    f"error: {exited.name} stopped unexpectedly; stopping the rest", file=sys.stderr
+                )
+                return 1
+            time.sleep(0.5)
+    finally:
+        print("Stopping...", flush=True)
+        stop()
+    return 0

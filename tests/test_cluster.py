@@ -3,12 +3,20 @@ all started here from Debian's packages and the project's own code."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
+import random
+import threading
 import uuid
 
 import httpx
 import pytest
 
+from bench import channels
+from bench.load import BadReply, run_load
+from bench.scenarios import FAQ, steps
+from stack import fake_platforms
 from stack.cluster import Cluster
 from stack.postgres import free_port
 from tests.conftest import ROOT
@@ -18,8 +26,19 @@ from tests.test_rest_channel import texts
 MODEL = ROOT / "models" / "current.tar.gz"
 
 
+TG_SECRET = "cluster-telegram-secret"
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def fake():
+    """Telegram's Bot API on loopback, recording what the gateways send."""
+    state, server = fake_platforms.start(free_port())
+    yield f"http://127.0.0.1:{state.port}"
+    server.should_exit = True
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, fake):
     assert MODEL.exists(), "no trained model: `make test` trains it first"
     directory = tmp_path_factory.mktemp("cluster")
     running = Cluster(
@@ -28,7 +47,15 @@ def cluster(tmp_path_factory):
         gateway_port=free_port(),
         rasa_port=free_port(),
         actions_port=free_port(),
-        extra_gateway_env={"STAFF_API_TOKEN": TOKEN, "RATE_LIMIT_PER_MINUTE": "1000"},
+        extra_gateway_env={
+            "STAFF_API_TOKEN": TOKEN,
+            "RATE_LIMIT_PER_MINUTE": "1000",
+            # 200 conversations at once on two cores queue for seconds: wait for Rasa longer.
+            "RASA_TIMEOUT_SECONDS": "90",
+            "TELEGRAM_BOT_TOKEN": "1:cluster",
+            "TELEGRAM_SECRET_TOKEN": TG_SECRET,
+            "TELEGRAM_API_BASE": f"{fake}/telegram",
+        },
     )
     with open(directory / "cluster.log", "w") as log:
         running.start(log=log)
@@ -168,3 +195,67 @@ def test_rasa_down_gives_the_clinic_number(cluster):
     finally:
         cluster.start_services(["rasa1", "rasa2"])
     assert "numbing" in patient.say("does it hurt?").lower()
+
+
+def test_a_telegram_update_delivered_twice_or_retried_books_once(cluster, fake):
+    target = channels.Target(
+        rasa="", gateway=f"http://127.0.0.1:{cluster.gateway_port}", fake=fake,
+        telegram_secret=TG_SECRET,
+    )  # fmt: skip
+    send = channels.telegram(target)
+    chat = str(random.randint(10**7, 10**8 - 1))
+
+    async def up_to_the_read_back() -> str:
+        async with httpx.AsyncClient(timeout=90) as client:
+            turn = None
+            for text in steps(
+                "I'd like to book a consultation please", "Dup Lee", "07400 123456",
+                "next tuesday afternoon", "@1", "acne scars", "not now",
+            ):  # fmt: skip
+                turn = await send(client, chat, text.resolve(turn.options if turn else []))
+            return turn.text
+
+    assert "Please check:" in asyncio.run(up_to_the_read_back())
+    update = {
+        "update_id": random.randint(10**9, 10**10),
+        "message": {"message_id": 7, "chat": {"id": int(chat), "type": "private"}, "text": "yes"},
+    }
+    headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
+    statuses: list[int] = []
+
+    def deliver(port: int) -> None:
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/webhooks/telegram", json=update, headers=headers, timeout=90
+        )
+        statuses.append(response.status_code)
+
+    # Telegram delivers the same update to both gateways at once, then retries it once more.
+    threads = [threading.Thread(target=deliver, args=(p,)) for p in cluster.ports["gateway"]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deliver(cluster.gateway_port)
+    assert statuses == [200, 200, 200]
+    sent = httpx.get(f"{fake}/_sent/telegram/{chat}").json()
+    confirmations = [m for m in sent if "You're booked" in (m["json"].get("text") or "")]
+    assert len(confirmations) == 1
+    listed = [b for b in staff(cluster, "consultations").json() if b["patient_name"] == "Dup Lee"]
+    assert len(listed) == 1
+
+
+def test_200_conversations_at_once_for_60_seconds_through_the_gateways(cluster):
+    target = channels.Target(rasa="", gateway=f"http://127.0.0.1:{cluster.gateway_port}")
+    widget = channels.widget(target)
+
+    async def send(client, sender, text):
+        turn = await widget(client, sender, text)
+        if turn.text.startswith("Sorry, I can't answer just now"):
+            raise BadReply("the graceful message: something was down or too slow")
+        return turn
+
+    run = asyncio.run(run_load("cluster", send, [FAQ], 200, 60, sender_prefix="load-"))
+    summary = run.summary()
+    print("\n200 conversations through nginx and two gateways:", json.dumps(summary))
+    assert summary["errors"] == 0, summary["error_kinds"]
+    assert summary["messages"] >= 200 and summary["conversations"] >= 200
