@@ -179,8 +179,15 @@ class ValidateBooking(BookingContext, FormValidationAction):
         intro = f"For {preference.described}:"
         if not offers:
             closed = self.closed_reason(preference, start)
+            # The nearest free times to what was asked: the same day outside the part of the day
+            # asked for (the evening when the afternoon is full) counts, not only later days.
+            wanted = preference.near or (
+                datetime.combine(preference.first_day, preference.within[0], tzinfo=clinic.tz)
+                if preference.within
+                else start
+            )
             later = self.bookings.free_slots(
-                self.type_for(tracker), end, end + timedelta(days=14), now, 3
+                self.type_for(tracker), start, end + timedelta(days=14), now, 3, near=wanted
             )
             if not later:
                 return _retry(
@@ -190,7 +197,7 @@ class ValidateBooking(BookingContext, FormValidationAction):
                     "there are no free times in the next two weeks after that",
                     "Would another time suit you?",
                 )
-            intro = f"{closed or 'Nothing is free then'}, so here are the next free times after it."
+            intro = f"{closed or 'Nothing is free then'}, so here are the nearest free times."
             offers = later
         return _ok(
             {
@@ -550,9 +557,14 @@ class ActionCompleteBooking(BookingContext, Action):
             3,
             near=taken.start,
         )
+        intro = (
+            "The nearest free times are:"
+            if offers
+            else "There are no other free times near it. Would another day suit you?"
+        )
         return [
             SlotSet("booking_offers", [s.id for s in offers]),
-            SlotSet("booking_intro", "The nearest free times are:"),
+            SlotSet("booking_intro", intro),
             *_reset("booking_slot", "booking_confirmed"),
             SlotSet("resume_booking", False),
             FollowupAction(tracker.active_loop.get("name") or "booking_form"),

@@ -114,6 +114,7 @@ class Cluster:
     actions_port: int = 5055
     model: Path = MODEL
     extra_gateway_env: dict[str, str] = field(default_factory=dict)
+    extra_actions_env: dict[str, str] = field(default_factory=dict)
     postgres: PostgresServer | None = None
     redis: RedisServer | None = None
     clinic_url: str = ""
@@ -157,7 +158,7 @@ class Cluster:
         for i, port in enumerate(self.ports["actions"]):
             actions = action_server(port)
             actions.name = f"actions{i + 1}"
-            actions.env["DATABASE_URL"] = self.clinic_url
+            actions.env.update({"DATABASE_URL": self.clinic_url, **self.extra_actions_env})
             services.append(actions)
         for i, port in enumerate(self.ports["rasa"]):
             rasa = rasa_server(self.model, port, PRODUCTION_ENDPOINTS)
