@@ -156,6 +156,27 @@ class WebPatient:
 GRACEFUL = "Sorry, I can't answer just now. Please call us on"
 
 
+def test_any_unicode_gets_a_sensible_reply_or_a_clear_error(cluster):
+    patient = WebPatient(cluster)
+    # Emoji around a real question: the real answer.
+    assert "numbing" in patient.say("💉 does microneedling hurt? 😬").lower()
+    # Right-to-left text, zero-width characters, control characters: an answer, never a failure
+    # (a message the assistant cannot read gets the ask-to-rephrase with the main topics).
+    odd = ["هل يؤلم الوخز بالإبر الدقيقة؟", "\u200b\u200c\u200d", "\u202eevil\u202c", "\x1b[31m"]
+    for text in odd:
+        reply = patient.say(text)
+        assert reply and not reply.startswith(GRACEFUL), (text, reply)
+    # 10,000 characters: the widget says its limit instead of answering part of it.
+    gateway = f"http://127.0.0.1:{cluster.gateway_port}"
+    response = httpx.post(
+        f"{gateway}/api/chat",
+        json={"sender": patient.sender, "message": "does it hurt? " * 715},
+        headers={"Origin": gateway},
+        timeout=60,
+    )
+    assert response.status_code == 413 and "1000 characters" in response.text
+
+
 def test_the_action_servers_down_mid_booking_then_the_same_booking_carries_on(cluster):
     patient = WebPatient(cluster)
     assert "What's your full name?" in patient.say("I'd like to book a consultation please")

@@ -31,7 +31,15 @@ def engine_for(database_url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(
+        url,
+        future=True,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        # A database that does not answer fails the request in seconds, not minutes.
+        connect_args={"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
