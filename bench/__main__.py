@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from datetime import datetime, timezone
@@ -30,6 +29,7 @@ from bench import channels, report
 from bench.load import run_load
 from bench.procs import rss_bytes, run_timed
 from bench.scenarios import FAQ, MIX, PHONE, STOCK
+from stack.postgres import free_port
 from stack.processes import (
     BIN,
     QUIET_ENV,
@@ -47,12 +47,6 @@ MB = 1024 * 1024
 WORK = ROOT / "build" / "bench"
 SATURATION = 40
 PREFIXES = iter(range(10, 100))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def train(name: str, cwd: Path, args: list[str]) -> dict:

@@ -20,6 +20,8 @@ before use (`pool_pre_ping`) and connecting gives up after a few seconds.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,19 +53,22 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        try:
+        with _unavailable_on_database_error():
             return await super().retrieve(sender_id)
-        except SQLAlchemyError as error:
-            raise TrackerStoreUnavailable(type(error).__name__) from error
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
-        try:
+        with _unavailable_on_database_error():
             return await super().retrieve_full_tracker(conversation_id)
-        except SQLAlchemyError as error:
-            raise TrackerStoreUnavailable(type(error).__name__) from error
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        try:
+        with _unavailable_on_database_error():
             await super().save(tracker)
-        except SQLAlchemyError as error:
-            raise TrackerStoreUnavailable(type(error).__name__) from error
+
+
+@contextlib.contextmanager
+def _unavailable_on_database_error() -> Iterator[None]:
+    """A database error leaves as TrackerStoreUnavailable, past Rasa's fail-safe wrapper."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        raise TrackerStoreUnavailable(type(error).__name__) from error

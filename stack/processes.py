@@ -110,21 +110,33 @@ class ProcessGroup:
 
     def start(self, timeout_seconds: float = 240) -> None:
         """Start every service and wait until all are ready (raise StartupFailed if not)."""
-        started = time.monotonic()
         for service in self.services:
             service.start(self.log)
+        try:
+            self.wait_ready(self.services, timeout_seconds)
+        except StartupFailed:
+            self.stop()
+            raise
+
+    def start_again(self, services: Sequence[Service], timeout_seconds: float = 240) -> None:
+        """Start some stopped services again and wait until each answers."""
+        for service in services:
+            service.start(self.log)
+        self.wait_ready(services, timeout_seconds)
+
+    def wait_ready(self, services: Sequence[Service], timeout_seconds: float) -> None:
+        """Wait until each service answers; raise StartupFailed if one exits or time runs out."""
+        started = time.monotonic()
         deadline = started + timeout_seconds
-        waiting = list(self.services)
+        waiting = list(services)
         while waiting:
             for service in list(waiting):
                 if service.has_exited():
-                    self.stop()
                     raise StartupFailed(f"{service.name} exited during start-up")
                 if service.is_ready():
                     waiting.remove(service)
                     self.ready_after[service.name] = time.monotonic() - started
             if time.monotonic() > deadline:
-                self.stop()
                 names = ", ".join(s.name for s in waiting)
                 raise StartupFailed(f"not ready after {timeout_seconds:.0f}s: {names}")
             time.sleep(0.5)

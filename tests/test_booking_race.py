@@ -15,7 +15,6 @@ from sqlalchemy import create_engine, text
 
 from clinic.profile import load_clinic
 from stack.cluster import Cluster
-from stack.postgres import free_port
 from tests.conftest import ROOT
 
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -46,13 +45,8 @@ def race(tmp_path_factory):
     clinic_tz = load_clinic(ROOT / "clinic.yml").tz
     day = datetime.now(timezone.utc).astimezone(clinic_tz).date() + timedelta(days=3)
     ten_slot_clinic(directory / "clinic.yml", day)
-    cluster = Cluster(
-        instances=2,
-        directory=directory,
-        gateway_port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        extra_actions_env={"CLINIC_FILE": str(directory / "clinic.yml")},
+    cluster = Cluster.on_free_ports(
+        directory, extra_actions_env={"CLINIC_FILE": str(directory / "clinic.yml")}
     )
     with open(directory / "cluster.log", "w") as log:
         cluster.start(log=log)

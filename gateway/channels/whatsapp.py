@@ -92,17 +92,21 @@ async def send_replies(
     url = f"{settings.whatsapp_api_base}/{settings.whatsapp_phone_number_id}/messages"
     headers = {"Authorization": f"Bearer {settings.whatsapp_access_token}"}
     base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+
+    async def send_text(text: str) -> None:
+        for piece in split_text(text):
+            await api.post(
+                url,
+                "send text",
+                headers=headers,
+                json={**base, "type": "text", "text": {"body": piece}},
+            )
+
     for reply in replies:
         if reply.buttons:
             fits = len(reply.text) <= BODY_LIMIT and reply.text
             if not fits:
-                for piece in split_text(reply.text):
-                    await api.post(
-                        url,
-                        "send text",
-                        headers=headers,
-                        json={**base, "type": "text", "text": {"body": piece}},
-                    )
+                await send_text(reply.text)
             body_text = reply.text if fits else "Please choose:"
             await api.post(
                 url,
@@ -111,13 +115,7 @@ async def send_replies(
                 json={**base, "type": "interactive", "interactive": interactive(reply, body_text)},
             )
         else:
-            for piece in split_text(reply.text):
-                await api.post(
-                    url,
-                    "send text",
-                    headers=headers,
-                    json={**base, "type": "text", "text": {"body": piece}},
-                )
+            await send_text(reply.text)
 
 
 def _text_of(message: dict) -> str | None:
