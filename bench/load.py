@@ -78,6 +78,7 @@ async def run_load(
     sender_prefix: str,
     begin: Begin | None = None,
     max_messages: int | None = None,
+    timeout_seconds: float = 60,
 ) -> Run:
     """Keep `concurrency` conversations going for `seconds` (or until `max_messages`), cycling
     through the scripts; each new conversation has a new sender."""
@@ -121,7 +122,7 @@ async def run_load(
             run.conversations += 1
             await converse(client, sender, scripts[next(script_cycle)])
 
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=timeout_seconds) as client:
         started = time.monotonic()
         await asyncio.gather(*(patient(client) for _ in range(concurrency)))
         run.seconds = time.monotonic() - started

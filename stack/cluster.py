@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from stack.processes import (
     ROOT,
     ProcessGroup,
     Service,
-    StartupFailed,
     action_server,
     gateway_server,
     rasa_server,
@@ -65,7 +63,7 @@ http {{
     proxy_connect_timeout 2s;
     # Longer than any wait behind it (the gateway waits RASA_TIMEOUT_SECONDS for Rasa, Rasa
     # ACTION_TIMEOUT_SECONDS for an action): the process behind answers, not nginx.
-    proxy_read_timeout 120s;
+    proxy_read_timeout 200s;
     # A request that could not reach an instance (it is down) goes to the next one; a slow
     # answer is not a failure. A POST that reached an instance is never sent twice. Instances
     # are never taken out of the pool (max_fails=0): a refused connection costs nothing on
@@ -121,6 +119,18 @@ class Cluster:
     tracker_url: str = ""
     group: ProcessGroup | None = None
     ports: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def on_free_ports(cls, directory: Path, **settings) -> Cluster:
+        """Two of each on free loopback ports (tests: beside `make run` or another cluster)."""
+        return cls(
+            instances=2,
+            directory=directory,
+            gateway_port=free_port(),
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            **settings,
+        )
 
     def start_data(self) -> None:
         """PostgreSQL with the clinic's and the tracker's databases, and Redis."""
@@ -221,15 +231,8 @@ class Cluster:
 
     def start_services(self, names: list[str], timeout_seconds: float = 240) -> None:
         """Start the named processes again and wait until each answers."""
-        services = [self.service(name) for name in names]
-        for service in services:
-            service.start(self.group.log if self.group else None)
-        deadline = time.monotonic() + timeout_seconds
-        while not all(service.is_ready() for service in services):
-            exited = [s.name for s in services if s.has_exited()]
-            if exited or time.monotonic() > deadline:
-                raise StartupFailed(f"not ready again: {', '.join(exited) or names}")
-            time.sleep(0.5)
+        assert self.group is not None
+        self.group.start_again([self.service(name) for name in names], timeout_seconds)
 
     def restart(self, names: list[str]) -> None:
         """Stop the named processes, start them again and wait until each answers."""
