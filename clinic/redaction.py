@@ -15,8 +15,14 @@ from __future__ import annotations
 import logging
 import re
 
-# International (+44 7400 123456) or national (07400 123456) numbers: 9 to 14 more digits.
-PHONE = re.compile(r"(?<![\w.:+-])(?:\+\d|0)(?:[\s.-]?\d){8,14}(?![\w:])")
+# International or national numbers, written compact (+447400123456) or in groups
+# (+44 7400 123456, 07400 123456, 0117-496-0123).
+PHONE = re.compile(
+    r"(?<![\w.+-])(?:"
+    r"(?:\+\d{1,3}[\s.-]?|0)\d{2,6}(?:[\s.-]\d{2,6}){1,3}"
+    r"|\+?\d{10,15}"
+    r")(?![\w:])"
+)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 TEXT_FIELD = re.compile(
     r"""(?P<key>\b(?:text|message|SpeechResult|Body)\b\s*[=:]\s*|["'](?:text|message)["']\s*:\s*)"""
@@ -46,10 +52,11 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(logger: logging.Logger | None = None) -> RedactingFilter:
-    """Put the filter on every handler of the logger (the root logger by default)."""
-    target = logger or logging.getLogger()
+def install(*loggers: logging.Logger) -> RedactingFilter:
+    """Put the filter on every handler of the loggers (the root logger by default), once."""
     redacting = RedactingFilter()
-    for handler in target.handlers:
-        handler.addFilter(redacting)
+    for target in loggers or (logging.getLogger(),):
+        for handler in target.handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(redacting)
     return redacting

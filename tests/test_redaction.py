@@ -18,6 +18,9 @@ def test_phone_numbers_emails_and_message_bodies_are_masked():
     assert "pregnant" not in masked and "isotretinoin" not in masked
     assert masked.endswith("channel=web")
     assert '"text": [text]' in redact('{"text": "I have herpes", "intent": "inform"}')
+    # Conversation ids carry the number: "GET /api/staff/conversations/whatsapp:+447400123456".
+    line = "GET /api/staff/conversations/whatsapp:+447400123456 200"
+    assert redact(line) == "GET /api/staff/conversations/whatsapp:[phone] 200"
 
 
 def test_times_dates_and_references_are_left_alone():
