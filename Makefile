@@ -31,7 +31,7 @@ TRAIN_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null) $
 
 .PHONY: help install run shell train test validate pytest conversation-tests nlu-eval evaluate bench \
         annotate-conversations channel-urls telegram-webhook cluster \
-        lint format lock db handoffs clean system-packages FORCE
+        lint format lock db handoffs purge staff-token clean system-packages FORCE
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -90,6 +90,13 @@ shell: $(MODEL) db ## talk to the assistant in this terminal
 
 handoffs: db ## list conversations waiting for staff
 	$(PY) -m clinic handoffs list
+
+purge: db ## remove conversations and health records older than clinic.yml's retention (run daily)
+	$(PY) -m clinic purge
+
+staff-token: db ## issue a staff API token: make staff-token NAME="Jo Reilly"
+	@test -n "$(NAME)" || { echo 'usage: make staff-token NAME="Jo Reilly"' >&2; exit 2; }
+	$(PY) -m clinic staff add "$(NAME)"
 
 channel-urls: $(VENV)/.installed ## print the webhook URLs to paste into the Twilio and Meta consoles
 	$(PY) -m gateway.setup urls

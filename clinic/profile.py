@@ -117,6 +117,27 @@ class HandoffPolicy(_Model):
     reply_within_minutes: int = Field(60, gt=0)
 
 
+class DataProtection(_Model):
+    """How long patients' data is kept, and who answers questions about it."""
+
+    # Conversations, consent answers, screening answers and handoffs older than this are
+    # deleted by `make purge`; bookings this long past are cut down to what the clinic needs.
+    retention_days: int = Field(365, gt=0, le=3650)
+    # Who patients and staff write to about their data (the clinic's privacy officer).
+    contact: str = ""
+
+    def retention_text(self) -> str:
+        """'12 months', '90 days', '2 years': the retention period in words."""
+        days = self.retention_days
+        if days % 365 == 0:
+            years = days // 365
+            return "1 year" if years == 1 else f"{years} years"
+        if days % 30 == 0:
+            months = round(days / 30.4)
+            return "1 month" if months == 1 else f"{months} months"
+        return "1 day" if days == 1 else f"{days} days"
+
+
 class ClinicProfile(_Model):
     """Everything the assistant knows about one clinic."""
 
@@ -138,6 +159,7 @@ class ClinicProfile(_Model):
     prices: PriceList
     handoff: HandoffPolicy = HandoffPolicy()
     booking: BookingPolicy = BookingPolicy()
+    data_protection: DataProtection = DataProtection()
 
     @root_validator(skip_on_failure=True)
     def _practitioners_see_known_types(cls, values):  # noqa: N805

@@ -61,7 +61,8 @@ class BookingService(Protocol):
         """Bookings for staff, in time order."""
 
 
-def _as_booking(record: BookingRecord) -> Booking:
+def booking_of(record: BookingRecord) -> Booking:
+    """The calendar's view of a stored booking."""
     return Booking(
         reference=record.reference,
         slot=Slot(record.consultation_type, record.practitioner_id, record.start_at, record.end_at),
@@ -133,7 +134,7 @@ class SqlBookingService:
             slot.practitioner_id,
         ):
             raise IdempotencyConflict("that idempotency key was used for a different booking")
-        return _as_booking(record)
+        return booking_of(record)
 
     def _blocks_taken(self, slot: Slot) -> bool:
         with database_session(self.database_url) as session:
@@ -186,7 +187,7 @@ class SqlBookingService:
                         if screening is not None:
                             screening.booking_reference = record.reference
                     session.flush()
-                    return _as_booking(record)
+                    return booking_of(record)
             except IntegrityError:
                 if request.idempotency_key:
                     existing = self._by_key(request.idempotency_key)
@@ -209,7 +210,7 @@ class SqlBookingService:
     def find(self, reference: str, phone: str) -> Booking:
         """The booking, if the reference and phone number belong together."""
         with database_session(self.database_url) as session:
-            return _as_booking(self._record(session, reference, phone))
+            return booking_of(self._record(session, reference, phone))
 
     def upcoming(self, phone: str, now: datetime) -> list[Booking]:
         """Confirmed bookings for a phone number from now on."""
@@ -223,7 +224,7 @@ class SqlBookingService:
                 )
                 .order_by(BookingRecord.start_at)
             ).scalars()
-            return [_as_booking(record) for record in records]
+            return [booking_of(record) for record in records]
 
     def move(self, reference: str, phone: str, slot_id: str, now: datetime) -> Booking:
         """Move in one transaction: free the old blocks, claim the new ones, or change nothing."""
@@ -239,7 +240,7 @@ class SqlBookingService:
                 record.start_at, record.end_at, record.updated_at = slot.start, slot.end, now
                 session.add_all(_claims(record.id, slot))
                 session.flush()
-                return _as_booking(record)
+                return booking_of(record)
         except IntegrityError:
             raise SlotTaken("someone has just booked that time") from None
 
@@ -249,7 +250,7 @@ class SqlBookingService:
             record = self._record(session, reference, phone)
             session.execute(delete(SlotClaim).where(SlotClaim.booking_id == record.id))
             record.status, record.updated_at = "cancelled", now
-            return _as_booking(record)
+            return booking_of(record)
 
     def list(self, start: datetime | None = None, status: str | None = None) -> list[Booking]:
         """Bookings for staff, in time order, optionally from a time and of one status."""
@@ -259,7 +260,7 @@ class SqlBookingService:
                 query = query.where(BookingRecord.start_at >= start.astimezone(timezone.utc))
             if status is not None:
                 query = query.where(BookingRecord.status == status)
-            return [_as_booking(record) for record in session.execute(query).scalars()]
+            return [booking_of(record) for record in session.execute(query).scalars()]
 
 
 def booking_service(database_url: str, profile: ClinicProfile) -> BookingService:

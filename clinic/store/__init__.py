@@ -1,10 +1,11 @@
-"""The clinic's records (handoffs, and later bookings, screenings, consent, audit) on SQLAlchemy.
+"""The clinic's records (handoffs, bookings, screenings, consent, staff, audit) on SQLAlchemy.
 
 SQLite by default, PostgreSQL through `DATABASE_URL`; the schema is made by Alembic migrations.
 """
 
 from clinic.store.db import add_with_reference, database_session, engine_for, upgrade_database
 from clinic.store.models import (
+    AuditEntry,
     Base,
     BookingRecord,
     ButtonPayload,
@@ -14,9 +15,12 @@ from clinic.store.models import (
     PendingOptions,
     ScreeningRecord,
     SlotClaim,
+    StaffMember,
 )
 
 __all__ = [
+    "AuditEntry",
+    "StaffMember",
     "Base",
     "BookingRecord",
     "ButtonPayload",

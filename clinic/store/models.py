@@ -182,3 +182,45 @@ class PendingOptions(Base):
     conversation_id = Column(String(255), primary_key=True)
     payloads = Column(Text, nullable=False)  # JSON list, in the order offered
     updated_at = Column(UTCDateTime, nullable=False)
+
+
+class StaffMember(Base):
+    """A member of staff who may use the staff API, by a token of their own.
+
+    Only the token's SHA-256 is kept: the token itself is shown once, when it is issued. Tokens
+    are long random strings, so a fast hash is enough (nothing to guess from a dictionary).
+    """
+
+    __tablename__ = "staff_members"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(120), nullable=False, unique=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    revoked_at = Column(UTCDateTime, nullable=True)
+    last_used_at = Column(UTCDateTime, nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<StaffMember {self.name} {'revoked' if self.revoked_at else 'active'}>"
+
+
+class AuditEntry(Base):
+    """Who read or deleted which patient's records, and when (never the records themselves).
+
+    `actor` is `staff:<name>`, `patient:<channel>` or `retention`; `action` is `read`, `erase`,
+    `purge`, `token-issued` or `token-revoked`; `subject` names what was read or removed (a
+    conversation id, a booking reference, a deletion reference), and is replaced by the deletion
+    reference when the patient's data is erased, so the log keeps no identifier of them.
+    """
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime, nullable=False, index=True)
+    actor = Column(String(160), nullable=False)
+    action = Column(String(20), nullable=False)
+    subject = Column(String(255), nullable=False, index=True)
+    detail = Column(Text, nullable=True)  # JSON: counts, the route, the filter
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.id} {self.actor} {self.action}>"

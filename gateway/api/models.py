@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from urllib.parse import quote
 
 from pydantic import BaseModel, Field, validator
 
 from clinic.booking.model import Booking, Slot
 from clinic.facts import when_text
 from clinic.profile import ClinicProfile
+from clinic.store import Handoff, ScreeningRecord
 
 
 class ErrorOut(BaseModel):
@@ -140,6 +143,21 @@ class HandoffOut(BaseModel):
     reply_by: datetime | None
     conversation_url: str = Field(..., description="The conversation, for staff")
 
+    @classmethod
+    def of(cls, handoff: Handoff) -> HandoffOut:
+        """A stored handoff with the link to its conversation."""
+        return cls(
+            reference=handoff.reference,
+            conversation_id=handoff.conversation_id,
+            channel=handoff.channel,
+            reason=handoff.reason,
+            detail=handoff.detail,
+            status=handoff.status,
+            created_at=handoff.created_at,
+            reply_by=handoff.reply_by,
+            conversation_url=f"/api/staff/conversations/{quote(handoff.conversation_id, safe='')}",
+        )
+
 
 class ScreeningOut(BaseModel):
     """A stored contraindication screening."""
@@ -153,6 +171,83 @@ class ScreeningOut(BaseModel):
     rules_version: int
     booking_reference: str | None
     created_at: datetime
+
+    @classmethod
+    def of(cls, screening: ScreeningRecord) -> ScreeningOut:
+        """A stored screening with its answers."""
+        return cls(
+            reference=screening.reference,
+            conversation_id=screening.conversation_id,
+            channel=screening.channel,
+            outcome=screening.outcome,
+            reasons=json.loads(screening.reasons),
+            answers=json.loads(screening.answers),
+            rules_version=screening.rules_version,
+            booking_reference=screening.booking_reference,
+            created_at=screening.created_at,
+        )
+
+
+class ConsentOut(BaseModel):
+    """A patient's answer to keeping their health details."""
+
+    conversation_id: str
+    channel: str
+    purpose: str
+    given: bool
+    wording_version: int
+    created_at: datetime
+
+
+class ConversationKeptOut(BaseModel):
+    """How much of a conversation the tracker store holds."""
+
+    conversation_id: str
+    events: int
+    first_at: datetime
+    last_at: datetime
+    messages_url: str
+
+
+class PatientOut(BaseModel):
+    """Everything kept about one patient (their conversations and the phone on their bookings)."""
+
+    conversation_ids: list[str]
+    conversations: list[ConversationKeptOut]
+    consultations: list[ConsultationOut]
+    screenings: list[ScreeningOut]
+    consents: list[ConsentOut]
+    handoffs: list[HandoffOut]
+
+
+class PatientIn(BaseModel):
+    """Who to erase: a phone number on their bookings, a conversation id, or both."""
+
+    phone: str | None = Field(None, max_length=40, description="Any format; normalised to E.164")
+    conversation_id: str | None = Field(None, max_length=255)
+
+    @validator("conversation_id", always=True)
+    def _someone(cls, value, values):  # noqa: N805
+        if not value and not values.get("phone"):
+            raise ValueError("give a phone number or a conversation id")
+        return value
+
+
+class ErasureOut(BaseModel):
+    """A finished deletion."""
+
+    reference: str = Field(..., description="The audit log's reference for this deletion")
+    counts: dict[str, int]
+
+
+class AuditOut(BaseModel):
+    """One entry of the audit log."""
+
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    detail: dict | None
 
 
 class LineOut(BaseModel):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime, timezone
 
 from fastapi import Depends, Header, HTTPException, status
 
 from clinic.booking.service import BookingService, booking_service
 from clinic.profile import ClinicProfile, current_clinic
+from clinic.staff import authenticate
+from clinic.store import StaffMember
 from gateway.core.config import GatewaySettings, gateway_settings
 
 
@@ -35,20 +36,22 @@ def get_now() -> datetime:
 
 
 def require_staff(
-    authorization: str | None = Header(None, description="`Bearer <STAFF_API_TOKEN>`"),
+    authorization: str | None = Header(None, description="`Bearer <staff token>`"),
     settings: GatewaySettings = Depends(get_settings),
-) -> None:
-    """Only staff with the token may read patients' records."""
-    if not settings.staff_api_token:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "the staff API is off: set STAFF_API_TOKEN"
-        )
+    now: datetime = Depends(get_now),
+) -> StaffMember:
+    """Only a member of staff with their own, unrevoked token may read patients' records
+    (tokens come from `python -m clinic staff add NAME`)."""
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.encode(), settings.staff_api_token.encode()
-    ):
+    member = (
+        authenticate(settings.database_url, token.strip(), now)
+        if scheme.lower() == "bearer" and token.strip()
+        else None
+    )
+    if member is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "a valid staff token is required",
+            "a valid staff token is required (issued by `python -m clinic staff add NAME`)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return member
