@@ -92,6 +92,22 @@ class ValidateScreeningForm(FormValidationAction):
         return _progress(answers)
 
 
+class ActionAskHealthConsent(ClinicContext, Action):
+    """Before any health question: what is kept, why, for how long, and how to delete it."""
+
+    def name(self) -> str:
+        return "action_ask_health_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(
+            response="utter_ask_health_consent",
+            retention=self.clinic.data_protection.retention_text(),
+        )
+        return []
+
+
 class ActionAskScreeningAnswer(Action):
     """Ask the current screening question, with its place in the list."""
 

@@ -8,6 +8,9 @@ which the fail-safe wrapper does not catch: the message is given up before anyth
 gateway gives the patient the clinic's number, and the next message after the database is back
 carries on from the last saved turn.
 
+When the patient asks to delete their data, the turn that erased it is not saved: the
+conversation's events are deleted instead (see `erasure_in_latest_turn`).
+
 Rasa's engine also hands out pooled connections without checking them, so after PostgreSQL
 restarts the first message on each stale connection would fail. Here every connection is checked
 before use (`pool_pre_ping`) and connecting gives up after a few seconds.
@@ -27,12 +30,15 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import SQLAlchemyError
 
 from clinic_nlu.resilience import TrackerStoreUnavailable
 
 CONNECT_TIMEOUT_SECONDS = 5
+# Set by action_erase_data (actions/privacy.py) when the patient's data has been erased.
+ERASED_SLOT = "data_erased"
 
 
 class ResilientSQLTrackerStore(SQLTrackerStore):
@@ -62,7 +68,29 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         with _unavailable_on_database_error():
-            await super().save(tracker)
+            erased = erasure_in_latest_turn(tracker)
+            if erased is None:
+                await super().save(tracker)
+                return
+            # "Delete my data": the conversation's events (and those of the patient's other
+            # conversations) are removed instead of saved. Rasa would otherwise write the whole
+            # conversation back, since the table no longer holds any of it.
+            conversations = {tracker.sender_id, *erased.get("conversations", ())}
+            with self.session_scope() as session:
+                session.query(self.SQLEvent).filter(
+                    self.SQLEvent.sender_id.in_(sorted(conversations))
+                ).delete(synchronize_session=False)
+                session.commit()
+
+
+def erasure_in_latest_turn(tracker: DialogueStateTracker) -> dict | None:
+    """The `data_erased` slot's value if an action set it since the patient's last message."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return None
+        if isinstance(event, SlotSet) and event.key == ERASED_SLOT and event.value:
+            return event.value if isinstance(event.value, dict) else {}
+    return None
 
 
 @contextlib.contextmanager
