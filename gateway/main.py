@@ -15,6 +15,7 @@ from gateway.channels import telegram, twilio_messaging, twilio_voice, whatsapp,
 from gateway.channels.conversation import Conversations
 from gateway.core.config import gateway_settings
 from gateway.core.limits import BodySizeLimit
+from gateway.core.security import ClientRateLimit, SecurityHeaders
 
 
 @asynccontextmanager
@@ -27,9 +28,20 @@ async def lifespan(app: FastAPI):
         yield
 
 
+class Gateway(FastAPI):
+    """FastAPI with the security headers outside everything, so that even the 500 page that
+    Starlette's outermost ServerErrorMiddleware writes carries them."""
+
+    https = False
+
+    def build_middleware_stack(self):
+        return SecurityHeaders(super().build_middleware_stack(), https=self.https)
+
+
 def create_app() -> FastAPI:
     """The FastAPI application with every route."""
-    app = FastAPI(
+    settings = gateway_settings()
+    app = Gateway(
         lifespan=lifespan,
         title="Microneedling clinic assistant: gateway",
         description=(
@@ -61,15 +73,20 @@ def create_app() -> FastAPI:
         widget,
     ):
         app.include_router(module.router)
+    # From the outside in: security headers (Gateway above), CORS, the per-address limit, the
+    # body limit, then the routes. Every refusal (429, 413, 400) carries the security headers,
+    # and CORS headers for an allowed origin, so the widget can read it; nothing reads a body
+    # before the address is counted and the body's size checked.
+    app.https = settings.public_base_url.lower().startswith("https://")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ClientRateLimit, per_minute=settings.rate_limit_per_ip_per_minute)
     # Browsers may call the widget's API only from the clinic's own sites.
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=gateway_settings().allowed_origins(),
+        allow_origins=settings.allowed_origins(),
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
     )
-    # Outermost: an oversized body is refused before anything else reads it.
-    app.add_middleware(BodySizeLimit, max_bytes=gateway_settings().max_request_bytes)
     return app
 
 

@@ -29,6 +29,9 @@ class GatewaySettings(BaseSettings):
     rasa_timeout_seconds: float = Field(20, env="RASA_TIMEOUT_SECONDS")
     # Messages per minute one sender may send before being asked to slow down.
     rate_limit_per_minute: int = Field(30, env="RATE_LIMIT_PER_MINUTE")
+    # Requests per minute one client address may make to everything but /webhooks/ and /health
+    # (429 past it). Behind a proxy, the address is X-Forwarded-For from FORWARDED_ALLOW_IPS.
+    rate_limit_per_ip_per_minute: int = Field(120, env="RATE_LIMIT_PER_IP_PER_MINUTE")
     # Any request body over this gets 413 before a route reads it.
     max_request_bytes: int = Field(64 * 1024, env="MAX_REQUEST_BYTES")
     # The public address platforms call (Twilio signs requests over the exact public URL).
