@@ -140,6 +140,7 @@ def bench_ours(model: Path, seconds: float, runs: list[dict]) -> dict:
             "RASA_URL": target.rasa,
             "PUBLIC_BASE_URL": target.gateway,
             "RATE_LIMIT_PER_MINUTE": "1000000",
+            "RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
             "TELEGRAM_BOT_TOKEN": "1:bench",
             "TELEGRAM_SECRET_TOKEN": target.telegram_secret,
             "TELEGRAM_API_BASE": f"{target.fake}/telegram",

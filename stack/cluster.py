@@ -58,7 +58,12 @@ http {{
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host $http_host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    # nginx is the edge here: the gateways see the address that connected to it, never one a
+    # client wrote itself (uvicorn trusts X-Forwarded-For from FORWARDED_ALLOW_IPS, 127.0.0.1;
+    # the gateways limit requests per address with it). Behind another balancer, use
+    # $proxy_add_x_forwarded_for with set_real_ip_from instead.
+    proxy_set_header X-Forwarded-For $remote_addr;
+    proxy_set_header X-Real-IP $remote_addr;
     proxy_set_header X-Forwarded-Proto $scheme;
     proxy_connect_timeout 2s;
     # Longer than any wait behind it (the gateway waits RASA_TIMEOUT_SECONDS for Rasa, Rasa

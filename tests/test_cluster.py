@@ -46,6 +46,7 @@ def cluster(tmp_path_factory, fake):
         extra_gateway_env={
             "STAFF_API_TOKEN": TOKEN,
             "RATE_LIMIT_PER_MINUTE": "1000",
+            "RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
             # 200 conversations at once on two cores queue for up to a minute or more: the
             # gateways wait for Rasa longer than in production (20 s).
             "RASA_TIMEOUT_SECONDS": "150",

@@ -49,6 +49,7 @@ def gateway(tmp_path_factory):
             "TRACKER_DATABASE_URL": f"sqlite:///{tmp / 'tracker.db'}",
             "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing there
             "RATE_LIMIT_PER_MINUTE": "1000000",
+            "RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
             "PUBLIC_BASE_URL": base,
             "STAFF_API_TOKEN": "fuzz-staff-token",
             "TELEGRAM_BOT_TOKEN": "1:fuzz",

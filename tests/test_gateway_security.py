@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 
 from gateway.core.config import gateway_settings
 from gateway.core.security import ClientLimiter, client_key
-from stack.processes import ProcessGroup, gateway_server
+from stack.cluster import nginx_conf
+from stack.processes import ProcessGroup, Service, gateway_server
 
 PUBLIC = "http://gateway.test"
 CLINIC_SITE = "https://www.clinic.example"
@@ -326,3 +327,25 @@ def test_behind_the_local_proxy_each_forwarded_address_has_its_own_limit(served)
     assert from_address("192.0.2.11") == 200
     # A client that names itself further left is still counted by the proxy's last hop.
     assert from_address("192.0.2.99, 192.0.2.10") == 429
+
+
+def test_behind_the_clusters_nginx_a_client_cannot_choose_its_own_address(served, tmp_path):
+    # stack/cluster.py's nginx replaces X-Forwarded-For with the address that connected to it.
+    directory, port = tmp_path / "nginx", free_port()
+    directory.mkdir()
+    conf = directory / "nginx.conf"
+    conf.write_text(nginx_conf(directory, {"gateways": (port, [int(served.rsplit(":", 1)[1])])}))
+    nginx = Service(
+        "nginx",
+        ["/usr/sbin/nginx", "-c", str(conf), "-p", str(directory)],
+        f"http://127.0.0.1:{port}/health",
+    )
+    with (tmp_path / "nginx.log").open("w") as log, ProcessGroup([nginx], log=log):
+        codes = [
+            httpx.get(
+                f"http://127.0.0.1:{port}/api/widget/config",
+                headers={"X-Forwarded-For": f"192.0.2.{200 + n}"},
+            ).status_code
+            for n in range(4)
+        ]
+    assert codes == [200, 200, 200, 429]
