@@ -20,8 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, inspect, or_, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, delete, func, or_, select, text, update
 
 from clinic.references import new_reference
 from clinic.store import (
@@ -36,9 +35,7 @@ from clinic.store import (
     database_session,
     engine_for,
 )
-
-TRACKER_EVENTS = "events"
-
+from clinic.transcripts import TRACKER_EVENTS, has_tracker_events
 
 # ---------------------------------------------------------------- audit log
 
@@ -78,10 +75,6 @@ def audit_entries(
 # ---------------------------------------------------------------- the tracker store
 
 
-def _has_events(engine: Engine) -> bool:
-    return inspect(engine).has_table(TRACKER_EVENTS)
-
-
 def _in_chunks(values: Iterable[str], size: int = 500) -> Iterable[list[str]]:
     values = sorted(set(values))
     for start in range(0, len(values), size):
@@ -91,7 +84,7 @@ def _in_chunks(values: Iterable[str], size: int = 500) -> Iterable[list[str]]:
 def erase_conversation_events(tracker_database_url: str, conversation_ids: Iterable[str]) -> int:
     """Delete every event of these conversations from Rasa's tracker store; the number deleted."""
     engine = engine_for(tracker_database_url)
-    if not _has_events(engine):
+    if not has_tracker_events(engine):
         return 0
     deleted = 0
     with engine.begin() as connection:
@@ -121,7 +114,7 @@ def conversations_kept(
     from datetime import timezone
 
     engine = engine_for(tracker_database_url)
-    if not _has_events(engine):
+    if not has_tracker_events(engine):
         return []
     found = []
     with engine.connect() as connection:
@@ -150,7 +143,7 @@ def conversations_kept(
 def stale_conversations(tracker_database_url: str, cutoff: datetime) -> list[str]:
     """Conversations whose latest event is older than the cutoff."""
     engine = engine_for(tracker_database_url)
-    if not _has_events(engine):
+    if not has_tracker_events(engine):
         return []
     with engine.connect() as connection:
         rows = connection.execute(
@@ -303,9 +296,7 @@ def erase_patient(
             session.execute(delete(Consent).where(Consent.id.in_(consent_ids)))
         if ids:
             session.execute(delete(Handoff).where(Handoff.conversation_id.in_(ids)))
-            session.execute(
-                delete(PendingOptions).where(PendingOptions.conversation_id.in_(ids))
-            )
+            session.execute(delete(PendingOptions).where(PendingOptions.conversation_id.in_(ids)))
         for chunk in _in_chunks(identifiers):
             session.execute(
                 update(AuditEntry)
@@ -407,9 +398,7 @@ def purge(
         session.execute(delete(ButtonPayload).where(ButtonPayload.created_at < cutoff))
         for chunk in _in_chunks(stale):
             session.execute(
-                update(AuditEntry)
-                .where(AuditEntry.subject.in_(chunk))
-                .values(subject="expired")
+                update(AuditEntry).where(AuditEntry.subject.in_(chunk)).values(subject="expired")
             )
         session.add(
             AuditEntry(

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
 
 from clinic.store import engine_for
 
@@ -20,6 +21,14 @@ class Line:
     text: str
 
 
+TRACKER_EVENTS = "events"
+
+
+def has_tracker_events(engine: Engine) -> bool:
+    """Whether Rasa has created its events table in this database yet (it does at its start)."""
+    return inspect(engine).has_table(TRACKER_EVENTS)
+
+
 def conversation_lines(
     tracker_database_url: str, conversation_id: str, limit: int = 200
 ) -> list[Line]:
@@ -29,7 +38,10 @@ def conversation_lines(
         "WHERE sender_id = :sender AND type_name IN ('user', 'bot') "
         "ORDER BY id DESC LIMIT :limit"
     )
-    with engine_for(tracker_database_url).connect() as connection:
+    engine = engine_for(tracker_database_url)
+    if not has_tracker_events(engine):
+        return []
+    with engine.connect() as connection:
         rows = connection.execute(query, {"sender": conversation_id, "limit": limit}).all()
     lines = []
     for timestamp, type_name, data in reversed(rows):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -11,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from clinic.handoff import request_handoff
+from clinic.staff import issue_token
 from clinic.store import BookingRecord, SlotClaim, database_session
 from stack.processes import ProcessGroup, gateway_server
 from tests.conftest import local
 
-TOKEN = "test-staff-token-0123456789"
 PHONE = "07400 123456"
 
 
@@ -27,19 +28,25 @@ def free_port() -> int:
 
 @pytest.fixture
 def gateway(any_database_url, tmp_path):
-    """The gateway process on a free port, with its own database and a staff token."""
+    """The gateway process on a free port, with its own database and a staff member's token."""
+    token = issue_token(any_database_url, "Test Staff", datetime.now(timezone.utc))
     port = free_port()
     service = gateway_server(
         port,
         {
             "DATABASE_URL": any_database_url,
-            "STAFF_API_TOKEN": TOKEN,
             "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing there: health says so
             "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
         },
     )
     with Path(tmp_path / "gateway.log").open("w") as log, ProcessGroup([service], log=log):
-        yield {"url": f"http://127.0.0.1:{port}", "database_url": any_database_url}
+        yield {
+            "url": f"http://127.0.0.1:{port}",
+            "database_url": any_database_url,
+            "tracker_database_url": f"sqlite:///{tmp_path / 'tracker.db'}",
+            "token": token,
+            "auth": {"Authorization": f"Bearer {token}"},
+        }
 
 
 def first_slot(gateway, kind="consultation") -> dict:
@@ -198,7 +205,7 @@ def test_the_staff_api_needs_the_token(gateway, clinic):
     url = f"{gateway['url']}/api/staff/consultations"
     assert httpx.get(url).status_code == 401
     assert httpx.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
-    listed = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"})
+    listed = httpx.get(url, headers=gateway["auth"])
     assert listed.status_code == 200 and [b["reference"] for b in listed.json()] == [reference]
 
 
@@ -212,9 +219,7 @@ def test_staff_see_handoffs_with_a_link_to_the_conversation(gateway, clinic):
         local(clinic, "2026-11-23 10:00"),
         detail="infection_signs",
     )
-    handoffs = httpx.get(
-        f"{gateway['url']}/api/staff/handoffs", headers={"Authorization": f"Bearer {TOKEN}"}
-    ).json()
+    handoffs = httpx.get(f"{gateway['url']}/api/staff/handoffs", headers=gateway["auth"]).json()
     assert [(h["reason"], h["detail"], h["conversation_url"]) for h in handoffs] == [
         ("urgent", "infection_signs", "/api/staff/conversations/whatsapp%3A%2B447400123456")
     ]

@@ -146,7 +146,8 @@ def staff_patient(
         [conversation_id] if conversation_id else [],
         _phone(clinic, phone),
     )
-    for subject in records.conversation_ids or [conversation_id or "patient"]:
+    subjects = [*records.conversation_ids, *(b.reference for b in records.bookings)]
+    for subject in subjects or ["no records found"]:
         audited.read(subject, kind="patient-records", counts=records.counts())
     return PatientOut(
         conversation_ids=records.conversation_ids,
