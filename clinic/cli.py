@@ -5,6 +5,8 @@
     purge [--days N] [--dry-run]     remove what is older than the retention period (daily)
     staff add|list|revoke NAME       staff API tokens, one per member of staff
     audit [--limit N]                who read or erased patients' records
+
+Each prints what it did; a refusal goes to standard error with exit status 1.
 """
 
 from __future__ import annotations
