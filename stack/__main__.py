@@ -29,17 +29,12 @@ MODEL = ROOT / "models" / "current.tar.gz"
 def _banner(rasa_port: int, actions_port: int, gateway_port: int) -> str:
     rest = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     gateway = f"http://127.0.0.1:{gateway_port}"
-    staff = (
-        "with `Authorization: Bearer $STAFF_API_TOKEN`"
-        if os.environ.get("STAFF_API_TOKEN")
-        else "off until STAFF_API_TOKEN is set"
-    )
     return f"""
   The assistant is ready.
     Gateway             {gateway}  (API docs {gateway}/docs, health {gateway}/health)
       website demo      {gateway}/  (the voice widget: <script src="{gateway}/widget.js">)
       clinic API        {gateway}/api/slots, {gateway}/api/consultations
-      staff API         {gateway}/api/staff/...  ({staff})
+      staff API         {gateway}/api/staff/...  (a token each: make staff-token NAME="...")
       channels          {gateway}/webhooks/telegram, /webhooks/whatsapp,
                         /webhooks/twilio/messaging, /webhooks/twilio/voice
                         (each answers 503 until its settings are set: see .env.example;
@@ -50,7 +45,7 @@ def _banner(rasa_port: int, actions_port: int, gateway_port: int) -> str:
   Try it:
     curl -s {rest} -H 'Content-Type: application/json' \\
          -d '{{"sender": "try-1", "message": "does microneedling hurt?"}}'
-  Staff: `make handoffs` lists patients waiting for a person.
+  Staff: `make handoffs` lists patients waiting for a person; `make purge` applies retention.
   Press Ctrl-C to stop everything.
 """
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 
+from clinic.booking.phones import normalise_phone, phone_for_reading
+from clinic.privacy import audit_entries, patient_records
+from clinic.staff import issue_token
 from clinic.store import upgrade_database
 from stack.processes import (
     ProcessGroup,
@@ -22,7 +26,6 @@ from tests.conftest import ROOT
 from tests.test_rest_channel import free_port, texts
 
 MODEL = ROOT / "models" / "current.tar.gz"
-TOKEN = "live-staff-token-9876543210"
 
 
 class Stack:
@@ -32,6 +35,7 @@ class Stack:
         self.tmp = tmp
         self.database_url = f"sqlite:///{tmp / 'clinic.db'}"
         upgrade_database(self.database_url)
+        self.token = issue_token(self.database_url, "Live Test", datetime.now(timezone.utc))
         self.ports = {"rasa": free_port(), "actions": free_port(), "gateway": free_port()}
         self.endpoints = write_endpoints(
             tmp / "endpoints.yml", self.ports["actions"], tmp / "tracker.db"
@@ -45,7 +49,6 @@ class Stack:
             self.ports["gateway"],
             {
                 "DATABASE_URL": self.database_url,
-                "STAFF_API_TOKEN": TOKEN,
                 "RASA_URL": f"http://127.0.0.1:{self.ports['rasa']}",
                 "TRACKER_DATABASE_URL": f"sqlite:///{self.tmp / 'tracker.db'}",
             },
@@ -69,7 +72,7 @@ class Stack:
     def staff(self, path: str) -> httpx.Response:
         return httpx.get(
             f"http://127.0.0.1:{self.ports['gateway']}/api/staff/{path}",
-            headers={"Authorization": f"Bearer {TOKEN}"},
+            headers={"Authorization": f"Bearer {self.token}"},
         )
 
 
@@ -82,12 +85,14 @@ def stack(tmp_path_factory):
     running.stop()
 
 
-def book_through_the_conversation(stack: Stack, sender: str, name: str = "Priya Shah") -> str:
+def book_through_the_conversation(
+    stack: Stack, sender: str, name: str = "Priya Shah", phone: str = "07400 123456"
+) -> str:
     assert "What's your full name?" in texts(
         stack.say(sender, "I'd like to book a consultation please")
     )
     assert "phone number" in texts(stack.say(sender, name))
-    assert "When would suit you?" in texts(stack.say(sender, "07400 123456"))
+    assert "When would suit you?" in texts(stack.say(sender, phone))
     offers = stack.say(sender, "next tuesday afternoon")
     buttons = [b for reply in offers for b in reply.get("buttons", [])]
     assert texts(offers).startswith("For Tuesday") and 2 <= len(buttons) <= 4
@@ -101,7 +106,8 @@ def book_through_the_conversation(stack: Stack, sender: str, name: str = "Priya 
         rf"on {buttons[0]['title']}",
         readback,
     )
-    assert f"for {name}, phone +44 7400 123456, about acne scars on my cheeks." in readback
+    shown = phone_for_reading(normalise_phone(phone, "GB"))
+    assert f"for {name}, phone {shown}, about acne scars on my cheeks." in readback
     confirmation = texts(stack.say(sender, "yes"))
     assert confirmation.startswith("You're booked. Your reference is B-")
     assert "14 Harbour Street" in confirmation and "• Bring a list of any medicines" in confirmation
@@ -167,3 +173,59 @@ def test_move_then_cancel_with_the_reference_and_phone(stack):
     assert texts(stack.say(cancel, "yes")).startswith(f"Your appointment {reference} on")
     statuses = {b["reference"]: b["status"] for b in stack.staff("consultations").json()}
     assert statuses[reference] == "cancelled"
+
+
+def erase_through_the_conversation(stack, sender: str, phone: str, reference: str) -> str:
+    """'Delete my data' in a conversation that booked with this phone: the phone is enough."""
+    kept = texts(stack.say(sender, "what do you keep about me?"))
+    assert kept.startswith("Here's what the clinic keeps about you:")
+    assert f"booking {reference}: Skin consultation" in kept and "deleted after 1 year" in kept
+    assert "phone number did you give the clinic" in texts(stack.say(sender, "delete my data"))
+    readback = texts(stack.say(sender, phone))
+    assert readback.startswith("I'll delete:") and f"booking {reference}" in readback
+    assert "(deleting it cancels it)" in readback and "can't be undone" in readback
+    done = texts(stack.say(sender, "yes"))
+    assert done.startswith("Done: I've deleted this conversation and 1 booking.")
+    return re.search(r"reference (D-\w{6})", done).group(1)
+
+
+def assert_nothing_kept_but_the_audit_entry(
+    database_url: str, tracker_url: str, sender: str, phone: str, erasure: str, actor: str
+) -> None:
+    """The tracker store and the clinic database hold nothing of the patient; the audit log
+    holds one entry that the deletion happened."""
+    e164 = normalise_phone(phone, "GB")
+    records = patient_records(database_url, tracker_url, [sender], e164)
+    assert records.is_empty() and records.conversation_ids == [sender]
+    entries = audit_entries(database_url)
+    assert [(e.actor, e.action) for e in entries if e.subject == erasure] == [(actor, "erase")]
+    assert all(sender not in e.subject and e164 not in (e.detail or "") for e in entries)
+
+
+def test_a_patient_deletes_their_data_in_the_conversation(stack):
+    phone, sender = "07700 900461", f"erase-{uuid.uuid4()}"
+    reference = book_through_the_conversation(stack, sender, "Rhian Davies", phone)
+    # Someone else who knows the number, in another conversation, needs a booking reference.
+    other = f"stranger-{uuid.uuid4()}"
+    stack.say(other, "please delete all my data")
+    assert "reference of one of them" in texts(stack.say(other, phone))
+    assert "isn't the reference of a booking" in texts(stack.say(other, "B-AAAAAA"))
+    readback = texts(stack.say(other, reference))
+    assert readback.startswith("I'll delete:") and reference in readback
+    assert texts(stack.say(other, "no")).startswith("OK, I haven't deleted anything.")
+    assert reference in [b["reference"] for b in stack.staff("consultations").json()]
+
+    erasure = erase_through_the_conversation(stack, sender, phone, reference)
+    assert_nothing_kept_but_the_audit_entry(
+        stack.database_url,
+        f"sqlite:///{stack.tmp / 'tracker.db'}",
+        sender,
+        phone,
+        erasure,
+        "patient:rest",
+    )
+    assert reference not in [b["reference"] for b in stack.staff("consultations").json()]
+    # The next message starts afresh, and is kept as usual.
+    assert stack.say(sender, "hello")
+    records = patient_records(stack.database_url, f"sqlite:///{stack.tmp / 'tracker.db'}", [sender])
+    assert [c.conversation_id for c in records.conversations] == [sender]

@@ -9,6 +9,7 @@ import json
 import random
 import threading
 import uuid
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -16,11 +17,16 @@ import pytest
 from bench import channels
 from bench.load import BadReply, run_load
 from bench.scenarios import FAQ, steps
+from clinic.staff import issue_token
 from stack import fake_platforms
 from stack.cluster import Cluster
 from stack.postgres import free_port
 from tests.conftest import ROOT
-from tests.test_booking_live import TOKEN, book_through_the_conversation
+from tests.test_booking_live import (
+    assert_nothing_kept_but_the_audit_entry,
+    book_through_the_conversation,
+    erase_through_the_conversation,
+)
 from tests.test_rest_channel import texts
 
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -44,7 +50,6 @@ def cluster(tmp_path_factory, fake):
     running = Cluster.on_free_ports(
         directory,
         extra_gateway_env={
-            "STAFF_API_TOKEN": TOKEN,
             "RATE_LIMIT_PER_MINUTE": "1000",
             "RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
             # 200 conversations at once on two cores queue for up to a minute or more: the
@@ -57,6 +62,9 @@ def cluster(tmp_path_factory, fake):
     )
     with open(directory / "cluster.log", "w") as log:
         running.start(log=log)
+        running.staff_token = issue_token(
+            running.clinic_url, "Cluster Test", datetime.now(timezone.utc)
+        )
         yield running
         running.stop()
 
@@ -82,7 +90,7 @@ class Alternating:
 def staff(cluster: Cluster, path: str) -> httpx.Response:
     return httpx.get(
         f"http://127.0.0.1:{cluster.gateway_port}/api/staff/{path}",
-        headers={"Authorization": f"Bearer {TOKEN}"},
+        headers={"Authorization": f"Bearer {cluster.staff_token}"},
         timeout=30,
     )
 
@@ -97,6 +105,15 @@ def test_a_booking_whose_messages_alternate_between_two_rasa_instances(cluster):
     for _ in range(2):
         listed = staff(cluster, "consultations").json()
         assert reference in [b["reference"] for b in listed]
+
+
+def test_delete_my_data_on_postgresql_across_both_rasa_instances(cluster):
+    patient, sender, phone = Alternating(cluster), f"erase-{uuid.uuid4()}", "07700 900462"
+    reference = book_through_the_conversation(patient, sender, "Noor Khan", phone)
+    erasure = erase_through_the_conversation(patient, sender, phone, reference)
+    assert_nothing_kept_but_the_audit_entry(
+        cluster.clinic_url, cluster.tracker_url, sender, phone, erasure, "patient:rest"
+    )
 
 
 def test_the_gateways_behind_nginx_answer_and_both_take_requests(cluster):

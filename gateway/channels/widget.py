@@ -52,6 +52,11 @@ class ChatOut(BaseModel):
     """The assistant's replies to one message."""
 
     replies: list[ReplyOut]
+    forget: bool = Field(
+        False,
+        description="The patient's data was just deleted: the page forgets the conversation "
+        "it keeps in the browser and starts a new one",
+    )
 
 
 class WidgetConfigOut(BaseModel):
@@ -117,7 +122,8 @@ async def chat(
             ReplyOut(text=r.text, buttons=[ButtonOut(**b) for b in r.buttons])
             for r in outcome.replies
             if r.text or r.buttons
-        ]
+        ],
+        forget=any((r.custom or {}).get("erased") for r in outcome.replies),
     )
 
 

@@ -16,7 +16,6 @@ class GatewaySettings(BaseSettings):
     host: str = Field("127.0.0.1", env="GATEWAY_HOST")
     port: int = Field(8000, env="GATEWAY_PORT")
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
-    staff_api_token: str | None = Field(None, env="STAFF_API_TOKEN")
     database_url: str = Field(
         default_factory=lambda: load_settings().database_url, env="DATABASE_URL"
     )

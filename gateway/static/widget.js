@@ -17,9 +17,12 @@
       var saved = JSON.parse(window.localStorage.getItem(KEY) || "null");
       if (saved && saved.sender && Array.isArray(saved.history)) return saved;
     } catch (e) { /* a broken store starts afresh */ }
+    return fresh(false);
+  }
+  function fresh(open) {
     var random = (window.crypto && window.crypto.randomUUID) ? window.crypto.randomUUID()
       : String(Math.random()).slice(2) + String(Date.now());
-    return { sender: random.replace(/[^A-Za-z0-9-]/g, "").slice(0, 64), history: [], open: false };
+    return { sender: random.replace(/[^A-Za-z0-9-]/g, "").slice(0, 64), history: [], open: open };
   }
   function save() {
     try { window.localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode */ }
@@ -138,6 +141,11 @@
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
       }).then(function (body) {
+        if (body.forget) {
+          // "Delete my data": this browser forgets the conversation too, and starts a new one.
+          state = fresh(true);
+          log.textContent = "";
+        }
         body.replies.forEach(function (reply) {
           remember({ from: "bot", text: reply.text, buttons: reply.buttons || [] });
           speak(reply.text);

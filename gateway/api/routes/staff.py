@@ -78,9 +78,7 @@ def staff_consultations(
     """Bookings in time order."""
     since = datetime.combine(start, time(0, 0), tzinfo=clinic.tz) if start else None
     found = bookings.list(since, booking_status)
-    audited.read(
-        "consultations", references=[b.reference for b in found], since=str(start or "")
-    )
+    audited.read("consultations", references=[b.reference for b in found], since=str(start or ""))
     return [ConsultationOut.of(b, clinic, audited.now) for b in found]
 
 
