@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -21,7 +22,7 @@ from clinic.screening.assess import (
     reasons_text,
     rules_mentioned,
 )
-from clinic.screening.records import record_consent, save_screening
+from clinic.screening.records import current_consent, record_consent, save_screening
 from clinic.screening.rules import default_rules
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def _progress(answers: dict[str, bool]) -> dict[str, Any]:
     }
 
 
-class ValidateScreeningForm(FormValidationAction):
+class ValidateScreeningForm(ClinicContext, FormValidationAction):
     """Consent first; then each unanswered rule; what the patient says anywhere counts."""
 
     def name(self) -> str:
@@ -70,7 +71,9 @@ class ValidateScreeningForm(FormValidationAction):
     def validate_health_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """With consent, take in what the patient has already said and pick the first question."""
+        """Store the answer at once, with its time and channel; with consent, take in what the
+        patient has already said and pick the first question."""
+        store_consent(self, tracker, value is True)
         if value is not True:
             return {"health_consent": False}
         earlier = tracker.get_slot("screening_answers") or {}
@@ -133,6 +136,31 @@ class ActionAskScreeningAnswer(Action):
         return [SlotSet("screening_question", rule.id)]
 
 
+def store_consent(context: ClinicContext, tracker: Tracker, given: bool) -> None:
+    """Store the patient's yes or no to keeping health details, unless it is already stored
+    (the health check's end stores it again if the database was down when it was given)."""
+    database_url = context.settings.database_url
+    try:
+        stored = current_consent(database_url, tracker.sender_id)
+        if (
+            stored is not None
+            and stored.given == given
+            and stored.wording_version == (CONSENT_WORDING_VERSION)
+            and stored.created_at >= _consent_time(tracker, context.now()) - timedelta(seconds=1)
+        ):
+            return
+        record_consent(
+            database_url,
+            tracker.sender_id,
+            channel_of(tracker),
+            given,
+            CONSENT_WORDING_VERSION,
+            _consent_time(tracker, context.now()),
+        )
+    except SQLAlchemyError as error:
+        logger.error("consent could not be stored: %s", type(error).__name__)
+
+
 def _consent_time(tracker: Tracker, fallback):
     """When the patient said yes or no to keeping health details (the latest affirm or deny)."""
     from datetime import datetime, timezone
@@ -174,14 +202,7 @@ class ActionFinishScreening(ClinicContext, Action):
             )
         ]
         try:
-            record_consent(
-                database_url,
-                tracker.sender_id,
-                channel,
-                bool(consent),
-                CONSENT_WORDING_VERSION,
-                _consent_time(tracker, now),
-            )
+            store_consent(self, tracker, consent is True)
             if consent is not True:
                 dispatcher.utter_message(response="utter_screening_no_consent")
                 resume = _back_to_booking(bool(tracker.get_slot("resume_booking")))

@@ -62,15 +62,20 @@ def validate(slot: str, value, tracker_):
     return getattr(form, f"validate_{slot}")(value, CollectingDispatcher(), tracker_, DOMAIN)
 
 
-def test_consent_takes_in_what_the_patient_already_said():
+def test_consent_takes_in_what_the_patient_already_said(database_url):
     result = validate("health_consent", True, tracker("I'm breastfeeding, can I still do it?"))
     assert result["health_consent"] is True
+    # The yes is stored at once, with its time and channel, before any health question.
+    stored = current_consent(database_url, "patient-7f3a")
+    assert (stored.given, stored.channel) == (True, "telegram")
+    assert stored.created_at.timestamp() == 1795426801.0
     assert result["screening_answers"] == {"breastfeeding": True}
     assert result["screening_question"] == "pregnancy" and result["screening_answer"] is None
 
 
-def test_without_consent_no_health_question_is_asked():
+def test_without_consent_no_health_question_is_asked(database_url):
     assert validate("health_consent", False, tracker()) == {"health_consent": False}
+    assert current_consent(database_url, "patient-7f3a").given is False
 
 
 async def test_without_consent_the_form_only_needs_the_consent_answer():
