@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -322,3 +325,50 @@ def test_staff_tokens_are_hashed_checked_and_revocable(any_database_url):
         ("token-issued", "staff:Jo Reilly"),
         ("token-revoked", "staff:Jo Reilly"),
     ]
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "clinic", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+
+
+def test_the_command_line_purges_and_manages_staff_tokens(database_url, tmp_path, clinic):
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = ResilientSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    save(
+        store,
+        conversation(
+            "telegram:old", "I'm pregnant", at=datetime.now(timezone.utc) - timedelta(days=30)
+        ),
+    )
+    save(store, conversation("telegram:new", "hello", at=datetime.now(timezone.utc)))
+    env = {"DATABASE_URL": database_url, "TRACKER_DATABASE_URL": tracker_url}
+
+    dry = run_cli("purge", "--days", "7", "--dry-run", env=env)
+    assert dry.returncode == 0 and "would remove 1 conversations" in dry.stdout
+    assert event_senders(tracker_url).keys() == {"telegram:old", "telegram:new"}
+    done = run_cli("purge", "--days", "7", env=env)
+    assert done.returncode == 0 and "removed 1 conversations" in done.stdout
+    assert event_senders(tracker_url).keys() == {"telegram:new"}
+    # clinic.yml's period (365 days) keeps the rest.
+    assert "removed 0 conversations" in run_cli("purge", env=env).stdout
+    assert run_cli("purge", "--days", "0", env=env).returncode == 2
+
+    issued = run_cli("staff", "add", "Jo Reilly", env=env)
+    token = issued.stdout.strip().splitlines()[-1]
+    assert issued.returncode == 0 and token.startswith("stf_")
+    assert authenticate(database_url, token, NOW).name == "Jo Reilly"
+    assert run_cli("staff", "add", "Jo Reilly", env=env).returncode == 1
+    assert "Jo Reilly" in run_cli("staff", "list", env=env).stdout
+    assert run_cli("staff", "revoke", "Jo Reilly", env=env).returncode == 0
+    assert authenticate(database_url, token, NOW) is None
+    assert "revoked" in run_cli("staff", "list", env=env).stdout
+    log = run_cli("audit", env=env).stdout
+    assert "token-issued" in log and "token-revoked" in log and "purge" in log
+    assert token not in log
