@@ -81,6 +81,12 @@ def _in_chunks(values: Iterable[str], size: int = 500) -> Iterable[list[str]]:
         yield values[start : start + size]
 
 
+def _sender_in(values: list[str]) -> tuple[str, dict[str, str]]:
+    """`sender_id IN (:id0, :id1, ...)` and its parameters, for raw SQL on the events table."""
+    params = {f"id{i}": value for i, value in enumerate(values)}
+    return f"sender_id IN ({', '.join(f':{name}' for name in params)})", params
+
+
 def erase_conversation_events(tracker_database_url: str, conversation_ids: Iterable[str]) -> int:
     """Delete every event of these conversations from Rasa's tracker store; the number deleted."""
     engine = engine_for(tracker_database_url)
@@ -89,10 +95,9 @@ def erase_conversation_events(tracker_database_url: str, conversation_ids: Itera
     deleted = 0
     with engine.begin() as connection:
         for chunk in _in_chunks(conversation_ids):
-            params = {f"id{i}": value for i, value in enumerate(chunk)}
-            names = ", ".join(f":{name}" for name in params)
+            condition, params = _sender_in(chunk)
             deleted += connection.execute(
-                text(f"DELETE FROM {TRACKER_EVENTS} WHERE sender_id IN ({names})"), params
+                text(f"DELETE FROM {TRACKER_EVENTS} WHERE {condition}"), params
             ).rowcount
     return deleted
 
@@ -119,12 +124,11 @@ def conversations_kept(
     found = []
     with engine.connect() as connection:
         for chunk in _in_chunks(conversation_ids):
-            params = {f"id{i}": value for i, value in enumerate(chunk)}
-            names = ", ".join(f":{name}" for name in params)
+            condition, params = _sender_in(chunk)
             rows = connection.execute(
                 text(
                     f"SELECT sender_id, COUNT(*), MIN(timestamp), MAX(timestamp) "
-                    f"FROM {TRACKER_EVENTS} WHERE sender_id IN ({names}) GROUP BY sender_id"
+                    f"FROM {TRACKER_EVENTS} WHERE {condition} GROUP BY sender_id"
                 ),
                 params,
             ).all()

@@ -18,6 +18,7 @@ import yaml
 from rasa.shared.core.domain import Domain
 
 from clinic.handoff import list_handoffs
+from clinic.privacy import audit_entries, patient_records
 from clinic.store import upgrade_database
 from stack import fake_platforms
 from stack.processes import (
@@ -109,6 +110,7 @@ def channels(tmp_path_factory):
             "url": f"http://127.0.0.1:{ports['open']}",
             "closed_url": f"http://127.0.0.1:{ports['closed']}",
             "database_url": database_url,
+            "tracker_url": f"sqlite:///{tmp / 'tracker.db'}",
         }
     fake_server.should_exit = True
 
@@ -460,6 +462,28 @@ def test_booking_by_phone_reads_back_the_callers_number(channels):
     confirm = turn(channels, {**params, "SpeechResult": "Sam Jones"}).find("Gather/Say").text
     assert confirm.startswith("Shall I use the number you're calling from, ending ")
     assert re.search(r"ending \d \d \d \d\? Please say yes or no\.", confirm)
+
+
+def test_a_caller_hears_what_is_kept_and_deletes_it_by_voice(channels):
+    caller = f"+4474007{uuid.uuid4().int % 10**5:05d}"
+    params, conversation = call(caller), f"phone:{caller}"
+    # Out of hours the caller asks for a call back: a handoff with their number is recorded.
+    turn(channels, {**params, "Digits": "0"}, base=channels["closed_url"])
+    assert [h.conversation_id for h in list_handoffs(channels["database_url"], None)].count(
+        conversation
+    ) == 1
+    kept = turn(channels, {**params, "SpeechResult": "what do you keep about me"})
+    assert kept.find("Gather/Say").text.startswith("I keep this conversation, 0 bookings")
+    # The number they call from is theirs: no other proof is asked for, the read-back is spoken.
+    readback = turn(channels, {**params, "SpeechResult": "please delete my data"})
+    spoken = readback.find("Gather/Say").text
+    assert spoken.startswith("I'll delete this conversation") and "say yes or no" in spoken
+    done = turn(channels, {**params, "SpeechResult": "yes"}).find("Gather/Say").text
+    assert done.startswith("Done: I've deleted this conversation and 1 request for staff.")
+    records = patient_records(channels["database_url"], channels["tracker_url"], [conversation])
+    assert records.is_empty()
+    erased = [e for e in audit_entries(channels["database_url"]) if e.action == "erase"]
+    assert ("patient:phone", 1) in [(e.actor, json.loads(e.detail)["handoffs"]) for e in erased]
 
 
 def test_voice_webhooks_need_twilios_signature(channels):

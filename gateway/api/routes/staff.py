@@ -17,7 +17,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from clinic.booking.phones import InvalidPhone, normalise_phone
 from clinic.booking.service import BookingService, booking_of
 from clinic.handoff import list_handoffs
-from clinic.privacy import audit_entries, erase_patient, patient_records, write_audit
+from clinic.privacy import (
+    PatientRecords,
+    audit_entries,
+    erase_patient,
+    patient_records,
+    write_audit,
+)
 from clinic.profile import ClinicProfile
 from clinic.screening.records import screenings_for
 from clinic.store import StaffMember
@@ -126,6 +132,21 @@ def _phone(clinic: ClinicProfile, phone: str | None) -> str | None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"phone: {error}") from error
 
 
+def _records(
+    audited: Audited, clinic: ClinicProfile, phone: str | None, conversation_id: str | None
+) -> tuple[PatientRecords, list[str], str | None]:
+    """A patient's records, with the conversation ids and normalised phone that found them."""
+    conversation_ids = [conversation_id] if conversation_id else []
+    e164 = _phone(clinic, phone)
+    records = patient_records(
+        audited.settings.database_url,
+        audited.settings.tracker_database_url,
+        conversation_ids,
+        e164,
+    )
+    return records, conversation_ids, e164
+
+
 @router.get("/patients", response_model=PatientOut, responses={400: {"model": ErrorOut}})
 def staff_patient(
     phone: str | None = Query(None, max_length=40, description="The phone on their bookings"),
@@ -138,12 +159,7 @@ def staff_patient(
     patient's request to see their data)."""
     if not phone and not conversation_id:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "give phone or conversation_id")
-    records = patient_records(
-        audited.settings.database_url,
-        audited.settings.tracker_database_url,
-        [conversation_id] if conversation_id else [],
-        _phone(clinic, phone),
-    )
+    records = _records(audited, clinic, phone, conversation_id)[0]
     subjects = [*records.conversation_ids, *(b.reference for b in records.bookings)]
     for subject in subjects or ["no records found"]:
         audited.read(subject, kind="patient-records", counts=records.counts())
@@ -189,14 +205,7 @@ def staff_erase_patient(
     """Erase everything kept about a patient (as "delete my data" does in the conversation):
     conversation events, bookings, screenings, consent answers, handoffs. The audit log keeps
     one entry that it happened, under the returned reference."""
-    phone = _phone(clinic, who.phone)
-    conversation_ids = [who.conversation_id] if who.conversation_id else []
-    records = patient_records(
-        audited.settings.database_url,
-        audited.settings.tracker_database_url,
-        conversation_ids,
-        phone,
-    )
+    records, conversation_ids, phone = _records(audited, clinic, who.phone, who.conversation_id)
     if records.is_empty():
         raise HTTPException(status.HTTP_404_NOT_FOUND, "nothing is kept about that patient")
     erasure = erase_patient(
