@@ -11,8 +11,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from gateway.channels.conversation import RateLimiter
 from gateway.core.config import gateway_settings
-from gateway.core.security import ClientLimiter, client_key
+from gateway.core.security import client_key
 from stack.cluster import nginx_conf
 from stack.processes import ProcessGroup, Service, gateway_server
 
@@ -253,7 +254,7 @@ def test_webhooks_and_health_are_not_limited_per_address(make_client):
 
 
 def test_the_limiter_says_when_to_come_back_and_forgets_quiet_addresses():
-    limiter = ClientLimiter(2)
+    limiter = RateLimiter(2)
     assert limiter.allow("a", now=100) and limiter.allow("a", now=110)
     assert not limiter.allow("a", now=115)
     assert limiter.retry_after("a", now=115) == 45  # the request at 100 leaves at 160

@@ -5,6 +5,7 @@ replies back for the platform to render and send."""
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -49,23 +50,43 @@ class Outcome:
     limited: bool = False
 
 
+WINDOW_SECONDS = 60
+
+
 class RateLimiter:
-    """At most `limit` messages per sender per minute (a sliding window, in this process)."""
+    """At most `limit` messages per sender (or client address) per minute: a sliding window, in
+    this process. Keys that have gone quiet are forgotten once a minute, so it does not grow."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._next_sweep = 0.0
 
     def allow(self, key: str, now: float | None = None) -> bool:
         """Whether this sender may send another message now."""
         now = time.monotonic() if now is None else now
+        if now >= self._next_sweep:
+            self.forget_idle(now)
+            self._next_sweep = now + WINDOW_SECONDS
         window = self._seen[key]
-        while window and now - window[0] > 60:
+        while window and now - window[0] > WINDOW_SECONDS:
             window.popleft()
         if len(window) >= self.limit:
             return False
         window.append(now)
         return True
+
+    def retry_after(self, key: str, now: float) -> int:
+        """Whole seconds until `key` may send again (at least 1)."""
+        window = self._seen.get(key)
+        if not window:
+            return 1
+        return max(1, math.ceil(WINDOW_SECONDS - (now - window[0])))
+
+    def forget_idle(self, now: float) -> None:
+        """Drop keys with nothing left in their window."""
+        for key in [k for k, w in self._seen.items() if not w or now - w[-1] > WINDOW_SECONDS]:
+            del self._seen[key]
 
 
 class Conversations:

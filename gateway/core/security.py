@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import math
 import time
 
 from starlette.datastructures import MutableHeaders
@@ -41,7 +40,6 @@ HSTS = "max-age=31536000; includeSubDomains"
 NO_STORE_PREFIXES = ("/api/", "/webhooks/")
 NOT_LIMITED_PREFIXES = ("/webhooks/",)
 NOT_LIMITED_PATHS = frozenset({"/health", "/webhooks"})
-WINDOW_SECONDS = 60
 
 
 class SecurityHeaders:
@@ -88,23 +86,6 @@ class SecurityHeaders:
             del headers["server"]
 
 
-class ClientLimiter(RateLimiter):
-    """The per-sender sliding window, keyed by client address, that can also say when the next
-    request will be allowed and forget addresses that have gone quiet."""
-
-    def retry_after(self, key: str, now: float) -> int:
-        """Whole seconds until `key` may send again (at least 1)."""
-        window = self._seen.get(key)
-        if not window:
-            return 1
-        return max(1, math.ceil(WINDOW_SECONDS - (now - window[0])))
-
-    def forget_idle(self, now: float) -> None:
-        """Drop addresses with nothing in their window, so the table does not grow forever."""
-        for key in [k for k, w in self._seen.items() if not w or now - w[-1] > WINDOW_SECONDS]:
-            del self._seen[key]
-
-
 def client_key(scope) -> str:
     """The client's address; an IPv6 address as its /64."""
     client = scope.get("client")
@@ -125,8 +106,7 @@ class ClientRateLimit:
 
     def __init__(self, app, per_minute: int) -> None:
         self.app = app
-        self.limiter = ClientLimiter(per_minute)
-        self._next_sweep = 0.0
+        self.limiter = RateLimiter(per_minute)
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "")
@@ -138,9 +118,6 @@ class ClientRateLimit:
             await self.app(scope, receive, send)
             return
         now = time.monotonic()
-        if now >= self._next_sweep:
-            self.limiter.forget_idle(now)
-            self._next_sweep = now + WINDOW_SECONDS
         key = client_key(scope)
         if self.limiter.allow(key, now):
             await self.app(scope, receive, send)
