@@ -203,7 +203,7 @@ def assert_nothing_kept_but_the_audit_entry(
 
 
 def test_a_patient_deletes_their_data_in_the_conversation(stack):
-    phone, sender = "07700 900461", f"erase-{uuid.uuid4()}"
+    phone, sender = "07400 123461", f"erase-{uuid.uuid4()}"
     reference = book_through_the_conversation(stack, sender, "Rhian Davies", phone)
     # Someone else who knows the number, in another conversation, needs a booking reference.
     other = f"stranger-{uuid.uuid4()}"

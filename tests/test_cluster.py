@@ -108,7 +108,7 @@ def test_a_booking_whose_messages_alternate_between_two_rasa_instances(cluster):
 
 
 def test_delete_my_data_on_postgresql_across_both_rasa_instances(cluster):
-    patient, sender, phone = Alternating(cluster), f"erase-{uuid.uuid4()}", "07700 900462"
+    patient, sender, phone = Alternating(cluster), f"erase-{uuid.uuid4()}", "07400 123462"
     reference = book_through_the_conversation(patient, sender, "Noor Khan", phone)
     erasure = erase_through_the_conversation(patient, sender, phone, reference)
     assert_nothing_kept_but_the_audit_entry(
