@@ -65,7 +65,8 @@ _MIN_DIGITS = {
     "national_dots": 9,
     "us": 10,
 }
-_EMAIL = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
+# Starts only where a run of such characters starts: linear time on long runs without an "@".
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
 _TELEGRAM_ID = re.compile(r"\b(telegram|tg)(:|%3A)-?\d+\b", re.IGNORECASE)
 
 
@@ -117,20 +118,30 @@ _VALUE_END = re.compile(
     re.MULTILINE,
 )
 
-# Rasa's phrasings (processor, forms, actions, slots, the SDK) that print content without a key.
-_PHRASES = [
-    (re.compile(r"(Received user message ')(.*?)('(?: with intent|$))", re.M), r"\1[text]\3"),
-    (re.compile(r"(BotUttered\(')[\s\S]*?(', (?:\{|null))"), r"\1[text]\2"),
-    (
-        re.compile(
-            r"((?:Received NLG response|Contents of ignored event|Current tracker state)"
-            r":?[ \t]*)\S.*",
-            re.IGNORECASE,
-        ),
-        r"\1[text]",
-    ),
-    (re.compile(r"(is set to a value \(')(.*?)('\))"), r"\1[text]\3"),
+# Rasa's phrasings (processor, forms, actions, slots, the SDK) that print content without a key:
+# what follows the opening, up to the closing (or the end of the line).
+_BETWEEN = [
+    ("Received user message '", re.compile(r"' with intent|\n")),
+    ("BotUttered('", re.compile(r"', (?:\{|null)|\n")),
+    ("is set to a value ('", re.compile(r"'\)|\n")),
 ]
+_TO_END_OF_LINE = re.compile(
+    r"((?:Received NLG response|Contents of ignored event|Current tracker state):?[ \t]*)\S.*",
+    re.IGNORECASE,
+)
+
+
+def _mask_between(text: str, opening: str, closing: re.Pattern) -> str:
+    """Mask what follows each `opening` up to `closing`; linear in the text's length."""
+    pieces, position = [], 0
+    while (start := text.find(opening, position)) >= 0:
+        start += len(opening)
+        close = closing.search(text, start)
+        end = close.start() if close else len(text)
+        pieces += [text[position:start], "[text]" if end > start else ""]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _literal_end(text: str, start: int) -> int:
@@ -245,8 +256,10 @@ def redact(text: str, hidden: Iterable[str] = ()) -> str:
     if not text:
         return text
     text = _hide(text, tuple(hidden) + _HIDDEN.get())
-    for pattern, replacement in _PHRASES:
-        text = pattern.sub(replacement, text)
+    for opening, closing in _BETWEEN:
+        if opening in text:
+            text = _mask_between(text, opening, closing)
+    text = _TO_END_OF_LINE.sub(r"\1[text]", text)
     text = _mask_values(text, _QUOTED_KEY, _literal_end)
     text = _mask_values(text, _EQUALS_KEY, _free_text_end)
     text = _mask_values(text, _COLON_KEY, _free_text_end)

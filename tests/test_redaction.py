@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 from rasa.core.policies.policy import Policy
@@ -104,6 +105,16 @@ def test_emails_ids_and_form_fields_are_masked():
 )
 def test_harmless_structure_is_left_alone(keep):
     assert redact(keep) == keep
+
+
+@pytest.mark.parametrize(
+    "piece",
+    ["x", "+1-", "a.", " ", "1", "BotUttered('", "Received user message '", '"text": [', "text: "],
+)
+def test_long_lines_a_patient_could_write_are_masked_in_linear_time(piece):
+    started = time.monotonic()
+    redact(piece * (100_000 // len(piece)))
+    assert time.monotonic() - started < 1.0
 
 
 def test_rasa_event_reprs_keep_their_structure_and_lose_their_content():
