@@ -229,7 +229,11 @@ def test_screening_takes_what_was_said_asks_the_rest_and_stores_the_result(assis
     )
     assert "• Breastfeeding:" in followup and "full health check" in followup
     consent = texts(say(assistant, sender, "yes please"))
-    assert consent == DOMAIN.responses["utter_ask_health_consent"][1]["text"]
+    # Before any health question: what is kept, why, and for how long (clinic.yml's period).
+    wording = DOMAIN.responses["utter_ask_health_consent"][1]["text"]
+    assert (
+        consent == wording.format(retention="1 year") and "kept with your conversation" in consent
+    )
     first = texts(say(assistant, sender, "yes that's fine"))
     assert first.startswith("Are you pregnant, or could you be pregnant? (2 of 18)")
     # An interruption is answered, then the same question comes back.
