@@ -52,6 +52,24 @@ def clinic_file(tmp: Path, hours: list[str]) -> Path:
     return path
 
 
+def platform_env(fake_base: str) -> dict[str, str]:
+    """The gateway's settings for every platform, pointed at the fake platforms."""
+    return {
+        "TELEGRAM_BOT_TOKEN": "123:ABC",
+        "TELEGRAM_SECRET_TOKEN": TG_SECRET,
+        "TELEGRAM_API_BASE": f"{fake_base}/telegram",
+        "WHATSAPP_VERIFY_TOKEN": VERIFY,
+        "WHATSAPP_APP_SECRET": META_SECRET,
+        "WHATSAPP_ACCESS_TOKEN": "meta-access",
+        "WHATSAPP_PHONE_NUMBER_ID": "1055",
+        "WHATSAPP_API_BASE": f"{fake_base}/graph",
+        "TWILIO_ACCOUNT_SID": "AC123",
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_API_BASE": f"{fake_base}/twilio",
+        "RATE_LIMIT_PER_MINUTE": "1000",
+    }
+
+
 @pytest.fixture(scope="module")
 def channels(tmp_path_factory):
     """Fake platforms, Rasa, the action server and two gateways (clinic open / closed)."""
@@ -66,18 +84,7 @@ def channels(tmp_path_factory):
     common = {
         "DATABASE_URL": database_url,
         "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
-        "TELEGRAM_BOT_TOKEN": "123:ABC",
-        "TELEGRAM_SECRET_TOKEN": TG_SECRET,
-        "TELEGRAM_API_BASE": f"{fake.base}/telegram",
-        "WHATSAPP_VERIFY_TOKEN": VERIFY,
-        "WHATSAPP_APP_SECRET": META_SECRET,
-        "WHATSAPP_ACCESS_TOKEN": "meta-access",
-        "WHATSAPP_PHONE_NUMBER_ID": "1055",
-        "WHATSAPP_API_BASE": f"{fake.base}/graph",
-        "TWILIO_ACCOUNT_SID": "AC123",
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "TWILIO_API_BASE": f"{fake.base}/twilio",
-        "RATE_LIMIT_PER_MINUTE": "1000",
+        **platform_env(fake.base),
     }
     actions = action_server(ports["actions"])
     actions.env.update(DATABASE_URL=database_url, CLINIC_FILE=str(opened))
