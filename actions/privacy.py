@@ -19,7 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.booking import REFERENCE, SKIP, _ok, _retry
 from actions.context import ClinicContext, channel_of, clinic_values
 from clinic import facts
+from clinic.booking.model import BookingNotFound
 from clinic.booking.phones import InvalidPhone, normalise_phone
+from clinic.booking.service import booking_service
 from clinic.privacy import PatientRecords, erase_patient, patient_records
 from clinic.store import BookingRecord
 
@@ -145,10 +147,13 @@ class ValidateEraseForm(PrivacyContext, FormValidationAction):
         """A reference of a booking made with the number given."""
         match = REFERENCE.search(str(value or ""))
         phone = tracker.get_slot("erase_phone")
-        reference = f"B-{match.group(1).upper()}" if match else None
-        bookings = patient_records(self.settings.database_url, None, [], phone).bookings
-        if reference and any(b.reference == reference for b in bookings):
-            return _ok({"erase_reference": reference, "erase_verified": True})
+        if match:
+            reference = f"B-{match.group(1).upper()}"
+            try:  # the same proof that moves or cancels a booking
+                booking_service(self.settings.database_url, self.clinic).find(reference, phone)
+                return _ok({"erase_reference": reference, "erase_verified": True})
+            except BookingNotFound:
+                pass
         return _retry(
             dispatcher,
             tracker,

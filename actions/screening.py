@@ -140,13 +140,13 @@ def store_consent(context: ClinicContext, tracker: Tracker, given: bool) -> None
     """Store the patient's yes or no to keeping health details, unless it is already stored
     (the health check's end stores it again if the database was down when it was given)."""
     database_url = context.settings.database_url
+    answered_at = _consent_time(tracker, context.now())
     try:
         stored = current_consent(database_url, tracker.sender_id)
         if (
             stored is not None
-            and stored.given == given
-            and stored.wording_version == (CONSENT_WORDING_VERSION)
-            and stored.created_at >= _consent_time(tracker, context.now()) - timedelta(seconds=1)
+            and (stored.given, stored.wording_version) == (given, CONSENT_WORDING_VERSION)
+            and stored.created_at >= answered_at - timedelta(seconds=1)
         ):
             return
         record_consent(
@@ -155,7 +155,7 @@ def store_consent(context: ClinicContext, tracker: Tracker, given: bool) -> None
             channel_of(tracker),
             given,
             CONSENT_WORDING_VERSION,
-            _consent_time(tracker, context.now()),
+            answered_at,
         )
     except SQLAlchemyError as error:
         logger.error("consent could not be stored: %s", type(error).__name__)
